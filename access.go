@@ -1,0 +1,121 @@
+package safeguard
+
+import "slices"
+
+// Action is something a person can do to a concern, or to the list of concerns.
+type Action string
+
+const (
+	ActionList            Action = "list"
+	ActionRead            Action = "read"
+	ActionRaise           Action = "raise"
+	ActionAcknowledge     Action = "acknowledge"
+	ActionTriage          Action = "triage"
+	ActionRequestAdvice   Action = "request_contribution"
+	ActionContribute      Action = "contribute"
+	ActionFindings        Action = "findings"
+	ActionProposeClosure  Action = "propose_closure"
+	ActionSignOffClosure  Action = "sign_off_closure"
+	ActionPause           Action = "pause"
+	ActionTransfer        Action = "transfer"
+	ActionRelease         Action = "release"
+	ActionReadOverdue     Action = "read_overdue"
+	ActionViewDevMailbox  Action = "view_dev_mail"
+	ActionManageUsers     Action = "manage_users"
+	ActionManageOrgs      Action = "manage_organisations"
+	ActionVerifyAuditLog  Action = "verify_audit"
+	ActionReadSACReport   Action = "read_sac_report"
+	ActionReadAccessLog   Action = "read_access_log"
+	ActionReadAllConcerns Action = "read_all_concerns"
+)
+
+// Involvement is how organisations are tied to one concern: the establishment that owns it,
+// its host local authority, and every organisation asked to contribute or to take it over.
+// It is all the access policy needs to know about a concern.
+type Involvement struct {
+	Establishment string
+	HostLA        string
+	Others        []string // asked to contribute, or receiving a transfer or release
+}
+
+// involves reports whether org takes part in the concern.
+func (i *Involvement) involves(org string) bool {
+	return org != "" && (org == i.Establishment || org == i.HostLA || slices.Contains(i.Others, org))
+}
+
+// Scope is what a person may see, in the form the SQL layer applies inside its queries:
+// All for national read-only roles, otherwise the concerns that involve Org.
+type Scope struct {
+	All bool
+	Org string
+}
+
+// ScopeOf returns the read scope of a user. Callers must have authenticated the user.
+func ScopeOf(u *User) Scope {
+	if u.Role == RoleAuditor {
+		return Scope{All: true}
+	}
+	return Scope{Org: u.OrgCode}
+}
+
+// Authorize is the one access policy: every path (API, web, exports, reports, CLI) asks it
+// before acting. c is the concern's involvement, or nil for actions not about one concern
+// (listing, the overdue list, administration).
+//
+// The answers are application errors with fixed meanings: EUNAUTHORIZED when nobody (or a
+// disabled account) is acting; ENOTFOUND when the concern is outside the person's scope, so
+// that its existence does not leak; EFORBIDDEN when they may see it but not do this.
+func Authorize(u *User, a Action, c *Involvement) error {
+	if u == nil || u.Disabled {
+		return Errorf(EUNAUTHORIZED, "sign in or present an API token")
+	}
+	if c != nil && !(u.Role == RoleAuditor || c.involves(u.OrgCode)) {
+		return Errorf(ENOTFOUND, "concern not found")
+	}
+	if allowed(u, a, c) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "a %s may not %s", u.Role, describe(a))
+}
+
+// allowed is the table of who may do what, once scope is settled.
+func allowed(u *User, a Action, c *Involvement) bool {
+	switch a {
+	case ActionList, ActionRead:
+		return true
+	case ActionReadAllConcerns:
+		return u.Role == RoleAuditor
+	case ActionRaise:
+		// A lead raises only for their own establishment; c carries the establishment named.
+		return u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && (c == nil || c.Establishment == u.OrgCode)
+	case ActionTriage, ActionRequestAdvice, ActionFindings, ActionProposeClosure, ActionPause, ActionTransfer, ActionRelease:
+		return u.Role == RolePrisonLead && c != nil && c.Establishment == u.OrgCode
+	case ActionSignOffClosure:
+		return u.Role == RolePrisonManager && c != nil && c.Establishment == u.OrgCode
+	case ActionAcknowledge:
+		return u.Role == RoleLAPractitioner && c != nil && (c.HostLA == u.OrgCode || slices.Contains(c.Others, u.OrgCode))
+	case ActionContribute:
+		return (u.Role == RoleLAPractitioner || u.Role == RolePartner) && c != nil && c.involves(u.OrgCode) && u.OrgCode != c.Establishment
+	case ActionReadOverdue, ActionReadAccessLog:
+		return u.Role.IsManager() || u.Role == RoleAuditor
+	case ActionReadSACReport:
+		return u.Role == RoleLAManager || u.Role == RoleAuditor
+	case ActionVerifyAuditLog:
+		return u.Role == RoleAuditor || u.Role == RoleAdmin
+	case ActionManageUsers, ActionManageOrgs:
+		return u.Role == RoleAdmin
+	case ActionViewDevMailbox:
+		return true
+	}
+	return false
+}
+
+func describe(a Action) string {
+	switch a {
+	case ActionRaise:
+		return "raise a concern for this establishment"
+	case ActionRead:
+		return "read this concern"
+	}
+	return string(a)
+}

@@ -1,0 +1,146 @@
+// Package activities holds the short steps that workflows use to touch the world: the database
+// (through package sql) and the mail relay (through package mail). Workflows never do either
+// directly. Every activity is idempotent, because Temporal may run it more than once.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/mail"
+	sgsql "github.com/safeguard-project/safeguard/sql"
+)
+
+// Mailer sends one rendered message. *mail.Sender is the real one.
+type Mailer interface {
+	Send(ctx context.Context, messageID string, m mail.Message) error
+}
+
+// Activities holds what the activities need. Mailer is nil when the deployment has no SMTP
+// relay: mail then stays in the outbox, marked held, and is shown at /dev/mail.
+type Activities struct {
+	DB      *sgsql.DB
+	Mailer  Mailer
+	BaseURL string
+	Logger  *slog.Logger
+}
+
+// RaiseInput is a validated raise, with the reference it was given and who raised it when.
+type RaiseInput struct {
+	Reference string
+	RaisedBy  int64
+	RaisedAt  time.Time
+	Raise     safeguard.Raise
+}
+
+// RaiseRecorded is the recorded concern and the outbox keys of the mail still to deliver.
+type RaiseRecorded struct {
+	Concern  *safeguard.Concern
+	MailKeys []string
+}
+
+// RecordRaise stores a newly raised concern with its notification to the host local authority
+// and its confirmation to the establishment, all in one transaction. Retrying it is harmless.
+func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseRecorded, error) {
+	est, err := a.DB.FindOrganisation(ctx, in.Raise.Establishment)
+	if err != nil {
+		return nil, a.permanentIfDomain(err)
+	}
+	la, err := a.DB.FindOrganisation(ctx, est.HostLA)
+	if err != nil {
+		return nil, a.permanentIfDomain(err)
+	}
+	notice := mail.Notice{Reference: in.Reference, Link: a.link(in.Reference), Establishment: est.Name, Org: la.Name}
+	var msgs []sgsql.Mail
+	for _, m := range []struct{ template, to, key string }{
+		{"raised_host_la", la.Inbox, "raised/host_la"},
+		{"raised_confirm", est.Inbox, "raised/establishment"},
+	} {
+		r, err := mail.Render(m.template, m.to, notice)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "render", err)
+		}
+		msgs = append(msgs, sgsql.Mail{Key: in.Reference + "/" + m.key, Recipient: r.To, Subject: r.Subject, Body: r.Body})
+	}
+	err = a.DB.RecordRaise(ctx, sgsql.NewConcern{
+		Reference: in.Reference, Establishment: est.Code, HostLA: la.Code,
+		RaisedBy: in.RaisedBy, RaisedAt: in.RaisedAt, Raise: in.Raise, Mail: msgs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.DB.FindConcern(ctx, safeguard.Scope{All: true}, in.Reference)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := a.DB.OutboxKeys(ctx, in.Reference)
+	if err != nil {
+		return nil, err
+	}
+	return &RaiseRecorded{Concern: c, MailKeys: keys}, nil
+}
+
+// DeliverMail sends the outbox message stored under key, once. A message already sent, held or
+// failed is left alone, so a retry after a crash does not send it again. A temporary failure is
+// returned for Temporal to retry with backoff; a permanent one marks the message failed.
+func (a *Activities) DeliverMail(ctx context.Context, key string) error {
+	m, err := a.DB.OutboxMessage(ctx, key)
+	if err != nil {
+		return a.permanentIfDomain(err)
+	}
+	if m.Status != sgsql.OutboxPending {
+		return nil
+	}
+	switch {
+	case a.Mailer == nil:
+		return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxHeld, "no SMTP relay is configured (SMTP_URL is unset): shown at /dev/mail")
+	case m.Recipient == "":
+		a.Logger.Warn("mail held: organisation has no safeguarding inbox", "reference", m.Reference, "key", key)
+		return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxHeld, "the organisation has no safeguarding inbox: set one with 'safeguard org add'")
+	}
+	claimed, err := a.DB.ClaimForSending(ctx, key)
+	if err != nil || !claimed {
+		return err
+	}
+	err = a.Mailer.Send(ctx, messageID(key), mail.Message{To: m.Recipient, Subject: m.Subject, Body: m.Body})
+	switch {
+	case errors.Is(err, mail.ErrPermanent):
+		if serr := a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxFailed, err.Error()); serr != nil {
+			return serr
+		}
+		a.Logger.Error("mail refused for good", "reference", m.Reference, "key", key, "error", err)
+		return temporal.NewNonRetryableApplicationError("mail refused", "mail_permanent", err)
+	case err != nil:
+		if serr := a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxPending, err.Error()); serr != nil {
+			return serr
+		}
+		return err
+	}
+	return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxSent, "")
+}
+
+// messageID derives a stable Message-ID from the outbox key, without the key's text.
+func messageID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16]) + "@safeguard"
+}
+
+func (a *Activities) link(ref string) string { return a.BaseURL + "/concerns/" + ref }
+
+// permanentIfDomain stops retries for application errors (a missing organisation will not
+// appear by retrying) and leaves infrastructure errors retryable.
+func (a *Activities) permanentIfDomain(err error) error {
+	var e *safeguard.Error
+	if errors.As(err, &e) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", e.Code, e.Message), e.Code, err)
+	}
+	return err
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/activities"
+	"github.com/safeguard-project/safeguard/config"
+	"github.com/safeguard-project/safeguard/embedded"
+	sghttp "github.com/safeguard-project/safeguard/http"
+	"github.com/safeguard-project/safeguard/mail"
+	"github.com/safeguard-project/safeguard/metrics"
+	sgsql "github.com/safeguard-project/safeguard/sql"
+	"github.com/safeguard-project/safeguard/workflows"
+)
+
+// mode is which halves of the service a process runs.
+type mode string
+
+const (
+	modeServe  mode = "serve"  // HTTP and worker (and the embedded Temporal server by default)
+	modeAPI    mode = "api"    // HTTP only
+	modeWorker mode = "worker" // worker only
+)
+
+func (m mode) http() bool   { return m != modeWorker }
+func (m mode) worker() bool { return m != modeAPI }
+
+// serve runs the service until ctx is cancelled (SIGINT or SIGTERM), then stops it in order:
+// stop taking requests, let running activities finish, close the Temporal server and database.
+func serve(ctx context.Context, cfg *config.Config, m mode, args []string, stderr io.Writer) error {
+	if err := parseFlags(newFlags(string(m), string(m), stderr), args, 0); err != nil {
+		return err
+	}
+	if m != modeServe && cfg.Embedded() {
+		return fmt.Errorf("'safeguard %s' runs half of the service and needs TEMPORAL_ADDRESS: use 'safeguard serve' for one process", m)
+	}
+	svc, err := start(ctx, cfg, m, stderr)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	svc.logger.Info("stopping")
+	return svc.stop()
+}
+
+// service is a running process: whichever parts its mode starts.
+type service struct {
+	logger   *slog.Logger
+	db       *sgsql.DB
+	temporal *embedded.Server
+	client   client.Client
+	worker   worker.Worker
+	http     *http.Server
+	addr     string // the address HTTP listens on, known once it listens
+}
+
+// start brings the service up, logging JSON to logOut. On any error it stops what it had
+// started.
+func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (svc *service, err error) {
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	svc = &service{logger: logger}
+	defer func() {
+		if err != nil {
+			_ = svc.stop()
+		}
+	}()
+	if svc.db, err = sgsql.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if m == modeServe {
+		if err := prepareDatabase(ctx, svc.db, logger); err != nil {
+			return nil, err
+		}
+	} else if err := svc.db.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+
+	hostPort := cfg.TemporalAddr
+	if cfg.Embedded() {
+		t0 := time.Now()
+		if svc.temporal, err = embedded.Start(embedded.Options{DataDir: cfg.DataDir, Namespace: cfg.Namespace}); err != nil {
+			return nil, err
+		}
+		hostPort = svc.temporal.HostPort()
+		logger.Info("embedded temporal server started", "address", hostPort, "took_ms", time.Since(t0).Milliseconds())
+	}
+	clientOpts := client.Options{
+		HostPort:  hostPort,
+		Namespace: cfg.Namespace,
+		// The SDK is chatty at info level; its warnings and errors are worth keeping.
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "temporal-sdk")),
+	}
+	// The API connects lazily so that it starts, and serves reads, while Temporal is away;
+	// writes then answer 503. A worker cannot work without Temporal, so it dials at once.
+	if m.worker() {
+		svc.client, err = client.DialContext(ctx, clientOpts)
+	} else {
+		svc.client, err = client.NewLazyClient(clientOpts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	}
+
+	met := metrics.New()
+	met.RegisterOutboxBacklog(svc.db.OutboxBacklog)
+	checks := []sghttp.Check{
+		{Name: "database", Run: svc.db.Ping},
+		{Name: "temporal", Run: func(ctx context.Context) error {
+			_, err := svc.client.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}},
+	}
+	if m.worker() {
+		acts := &activities.Activities{DB: svc.db, BaseURL: cfg.BaseURL, Logger: logger}
+		if cfg.SMTPURL != "" {
+			sender, err := mail.NewSender(cfg.SMTPURL, cfg.MailFrom)
+			if err != nil {
+				return nil, fmt.Errorf("SMTP_URL: %w", err)
+			}
+			acts.Mailer = sender
+			checks = append(checks, sghttp.Check{Name: "smtp", Optional: true, Run: sender.Ping})
+		}
+		svc.worker = worker.New(svc.client, workflows.TaskQueue, worker.Options{
+			Interceptors: []interceptor.WorkerInterceptor{met.WorkerInterceptor()},
+		})
+		svc.worker.RegisterWorkflow(workflows.Concern)
+		svc.worker.RegisterActivity(acts)
+		if err := svc.worker.Start(); err != nil {
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+	}
+	if m.http() {
+		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == ""}
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
+		}
+		svc.addr = ln.Addr().String()
+		svc.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+		go func() {
+			if err := svc.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("http server stopped", "error", err)
+			}
+		}()
+	}
+	logger.Info("safeguard started", "mode", string(m), "http", svc.addr, "database", string(svc.db.Dialect),
+		"temporal", map[bool]string{true: "embedded", false: "external"}[cfg.Embedded()], "smtp", cfg.SMTPURL != "")
+	return svc, nil
+}
+
+// prepareDatabase migrates the schema and, on a first start, loads the reference list of
+// prisons and their host local authorities.
+func prepareDatabase(ctx context.Context, db *sgsql.DB, logger *slog.Logger) error {
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if applied > 0 {
+		logger.Info("database migrated", "migrations_applied", applied)
+	}
+	n, err := db.CountOrganisations(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	loaded, err := db.ImportOrganisations(ctx, bytes.NewReader(safeguard.PrisonsCSV))
+	if err != nil {
+		return fmt.Errorf("load reference data: %w", err)
+	}
+	logger.Info("reference data loaded", "prisons", loaded)
+	return nil
+}
+
+// stop shuts down whatever was started, in reverse order, and returns the first error.
+func (s *service) stop() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+	}
+	if s.worker != nil {
+		s.worker.Stop()
+	}
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.temporal != nil {
+		errs = append(errs, s.temporal.Stop())
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,160 @@
+// Package config reads the service's configuration from the environment (DESIGN.md,
+// "Configuration"). Every command reads the same variables; a bad one stops start-up with one
+// line that names it.
+package config
+
+import (
+	"fmt"
+	"net"
+	netmail "net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/safeguard-project/safeguard/mail"
+)
+
+// Variable is one environment variable of the configuration contract.
+type Variable struct {
+	Name    string
+	Meaning string
+	Default string
+}
+
+// Variables is the configuration contract, in the order DESIGN.md lists it. Tests check
+// docker-compose.yml and the README against it.
+var Variables = []Variable{
+	{"SAFEGUARD_ADDR", "HTTP listen address", "127.0.0.1:8080"},
+	{"SAFEGUARD_BASE_URL", "public URL used in email links", "http:// + SAFEGUARD_ADDR"},
+	{"SAFEGUARD_DATA_DIR", "embedded databases", "./data"},
+	{"DATABASE_URL", "postgres://… or sqlite:///path", "SQLite in the data dir"},
+	{"TEMPORAL_ADDRESS", "external Temporal frontend host:port; unset = embedded server", "embedded"},
+	{"TEMPORAL_NAMESPACE", "Temporal namespace", "default"},
+	{"SMTP_URL", "smtp://user:pass@host:port?tls=none|starttls|tls", "unset: outbox only, shown at /dev/mail"},
+	{"MAIL_FROM", "sender address", "safeguarding@localhost"},
+	{"SAFEGUARD_POLICY_FILE", "deadline policy (YAML; JSON accepted)", "built-in policy"},
+	{"OIDC_ISSUER", "single sign-on issuer URL; unset = local accounts", "unset"},
+	{"OIDC_CLIENT_ID", "single sign-on client ID", "unset"},
+	{"OIDC_CLIENT_SECRET", "single sign-on client secret", "unset"},
+}
+
+// Known reports whether name is a variable of the contract.
+func Known(name string) bool {
+	for _, v := range Variables {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Config is the validated configuration.
+type Config struct {
+	Addr         string
+	BaseURL      string
+	DataDir      string
+	DatabaseURL  string
+	TemporalAddr string // "" means run the embedded server
+	Namespace    string
+	SMTPURL      string // "" means keep mail in the outbox
+	MailFrom     string
+	PolicyFile   string
+	OIDC         *OIDC
+}
+
+// OIDC is single sign-on, set only when all three variables are.
+type OIDC struct{ Issuer, ClientID, ClientSecret string }
+
+// Embedded reports whether this process runs its own Temporal server.
+func (c *Config) Embedded() bool { return c.TemporalAddr == "" }
+
+// Error names the variable that is wrong and says why, in one line.
+type Error struct{ Variable, Problem string }
+
+func (e *Error) Error() string { return fmt.Sprintf("configuration: %s %s", e.Variable, e.Problem) }
+
+var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+
+// Load reads and checks the configuration. getenv is os.Getenv outside tests.
+func Load(getenv func(string) string) (*Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr:         get("SAFEGUARD_ADDR", "127.0.0.1:8080"),
+		DataDir:      get("SAFEGUARD_DATA_DIR", "./data"),
+		TemporalAddr: get("TEMPORAL_ADDRESS", ""),
+		Namespace:    get("TEMPORAL_NAMESPACE", "default"),
+		SMTPURL:      get("SMTP_URL", ""),
+		MailFrom:     get("MAIL_FROM", "safeguarding@localhost"),
+		PolicyFile:   get("SAFEGUARD_POLICY_FILE", ""),
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return nil, &Error{"SAFEGUARD_ADDR", fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080 (got %q)", c.Addr)}
+	}
+	c.BaseURL = strings.TrimRight(get("SAFEGUARD_BASE_URL", "http://"+c.Addr), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, &Error{"SAFEGUARD_BASE_URL", "must be an absolute http:// or https:// URL without a query, e.g. https://safeguarding.example.gov.uk"}
+	}
+	dataDir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return nil, &Error{"SAFEGUARD_DATA_DIR", "is not a usable path"}
+	}
+	c.DataDir = dataDir
+	c.DatabaseURL = get("DATABASE_URL", "sqlite://"+filepath.ToSlash(filepath.Join(c.DataDir, "safeguard.db")))
+	if u, err := url.Parse(c.DatabaseURL); err != nil || !(u.Scheme == "postgres" || u.Scheme == "postgresql" || u.Scheme == "sqlite") {
+		return nil, &Error{"DATABASE_URL", "must start with postgres:// or sqlite:/// (e.g. sqlite:///var/lib/safeguard/safeguard.db)"}
+	} else if u.Scheme == "sqlite" && u.Path == "" && u.Host == "" {
+		return nil, &Error{"DATABASE_URL", "sqlite:/// needs a file path"}
+	}
+	if c.TemporalAddr != "" {
+		if _, port, err := net.SplitHostPort(c.TemporalAddr); err != nil || port == "" {
+			return nil, &Error{"TEMPORAL_ADDRESS", fmt.Sprintf("must be host:port, e.g. temporal:7233 (got %q)", c.TemporalAddr)}
+		}
+	}
+	if !namespacePattern.MatchString(c.Namespace) {
+		return nil, &Error{"TEMPORAL_NAMESPACE", "must be letters, digits, '.', '_' or '-'"}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
+			return nil, &Error{"SMTP_URL", err.Error()}
+		}
+	}
+	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
+		return nil, &Error{"MAIL_FROM", "must be a plain email address, e.g. safeguarding@example.gov.uk"}
+	}
+	if c.PolicyFile != "" {
+		if st, err := os.Stat(c.PolicyFile); err != nil || st.IsDir() {
+			return nil, &Error{"SAFEGUARD_POLICY_FILE", fmt.Sprintf("names no readable file (%q)", c.PolicyFile)}
+		}
+	}
+	issuer, id, secret := get("OIDC_ISSUER", ""), get("OIDC_CLIENT_ID", ""), get("OIDC_CLIENT_SECRET", "")
+	switch {
+	case issuer == "" && id == "" && secret == "":
+	case issuer == "":
+		return nil, &Error{"OIDC_ISSUER", "must be set when OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is"}
+	case id == "":
+		return nil, &Error{"OIDC_CLIENT_ID", "must be set when OIDC_ISSUER is"}
+	case secret == "":
+		return nil, &Error{"OIDC_CLIENT_SECRET", "must be set when OIDC_ISSUER is"}
+	default:
+		if u, err := url.Parse(issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			return nil, &Error{"OIDC_ISSUER", "must be an https:// URL (http:// only for localhost)"}
+		}
+		c.OIDC = &OIDC{issuer, id, secret}
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

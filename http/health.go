@@ -1,0 +1,76 @@
+package http
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"time"
+)
+
+// healthz answers 200 while the process can serve at all.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz runs every check. A failed required check (database, Temporal) answers 503; a failed
+// optional one (the mail relay) answers 200 with status "degraded": the service still takes
+// concerns, and their mail waits in the outbox.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, code := "ok", http.StatusOK
+	checks := map[string]string{}
+	for _, c := range s.Checks {
+		if err := c.Run(ctx); err != nil {
+			s.Logger.Warn("readiness check failed", "check", c.Name, "error", err)
+			checks[c.Name] = "unavailable"
+			if c.Optional {
+				if status == "ok" {
+					status = "degraded"
+				}
+			} else {
+				status, code = "unavailable", http.StatusServiceUnavailable
+			}
+			continue
+		}
+		checks[c.Name] = "ok"
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+var devMailPage = template.Must(template.New("devmail").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Development mailbox – safeguard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body>
+<main>
+<h1>Development mailbox</h1>
+<p>No SMTP relay is configured (<code>SMTP_URL</code> is unset), so mail stays in the outbox and is shown here, newest first.</p>
+{{if not .}}<p>No mail yet.</p>{{end}}
+{{range .}}
+<article>
+<h2>{{.Subject}}</h2>
+<dl>
+<dt>To</dt><dd>{{if .Recipient}}{{.Recipient}}{{else}}(no inbox set for this organisation){{end}}</dd>
+<dt>Reference</dt><dd>{{.Reference}}</dd>
+<dt>Status</dt><dd>{{.Status}}{{if .LastError}} – {{.LastError}}{{end}}</dd>
+<dt>Written</dt><dd>{{.CreatedAt.UTC.Format "2006-01-02 15:04:05 MST"}}</dd>
+</dl>
+<pre>{{.Body}}</pre>
+</article>
+{{end}}
+</main>
+</body></html>`))
+
+// devMail shows the newest outbox messages. It exists only when there is no SMTP relay, and mail
+// carries no personal data by construction (package mail).
+func (s *Server) devMail(w http.ResponseWriter, r *http.Request) {
+	msgs, err := s.DB.RecentOutbox(r.Context(), 100)
+	if err != nil {
+		s.error(w, r, unavailable(err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := devMailPage.Execute(w, msgs); err != nil {
+		s.Logger.Error("render dev mail", "error", err)
+	}
+}

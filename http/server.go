@@ -1,0 +1,197 @@
+// Package http serves the JSON API (/api/v1), the health and metrics endpoints and, in the
+// embedded default, the development mailbox. It maps HTTP onto the domain one-to-one: a raise
+// starts a concern's workflow, a read reads SQL, and every decision about access goes through
+// safeguard.Authorize.
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/metrics"
+	sgsql "github.com/safeguard-project/safeguard/sql"
+)
+
+// maxBody is the largest request body accepted: a raise with every text field at its limit is
+// well under it.
+const maxBody = 64 << 10
+
+// Check is one readiness check; Optional ones degrade the service rather than stop it.
+type Check struct {
+	Name     string
+	Optional bool
+	Run      func(context.Context) error
+}
+
+// Server is the HTTP side of the service.
+type Server struct {
+	DB       *sgsql.DB
+	Temporal client.Client
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	Checks   []Check
+	DevMail  bool             // serve /dev/mail: only when there is no SMTP relay
+	Now      func() time.Time // the raising clock; time.Now outside tests
+
+	// RaiseTimeout bounds how long a raise waits for its workflow to record the concern.
+	RaiseTimeout time.Duration
+}
+
+// Handler returns the service's routes wrapped in its middleware.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.RaiseTimeout == 0 {
+		s.RaiseTimeout = 20 * time.Second
+	}
+	r := mux.NewRouter()
+	r.Use(nameRoute)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	if s.DevMail {
+		r.HandleFunc("/dev/mail", s.devMail).Methods(http.MethodGet)
+	}
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Use(s.authenticate)
+	api.HandleFunc("/concerns", s.raiseConcern).Methods(http.MethodPost)
+	api.HandleFunc("/concerns", s.listConcerns).Methods(http.MethodGet)
+	api.HandleFunc("/concerns/{ref}", s.getConcern).Methods(http.MethodGet)
+	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such endpoint"))
+	})
+	// Links in mail point at the concern's page; until the web interface serves it, the same
+	// authenticated JSON answers there.
+	concernPage := r.PathPrefix("/concerns").Subrouter()
+	concernPage.Use(s.authenticate)
+	concernPage.HandleFunc("/{ref}", s.getConcern).Methods(http.MethodGet)
+
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such page"))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, safeguard.Errorf(safeguard.EMALFORMED, "method %s is not allowed here", r.Method))
+	})
+	var h http.Handler = r
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.secureHeaders(h)
+	h = s.observe(h)
+	return h
+}
+
+// secureHeaders sets what every answer carries: nothing is cached (answers hold personal
+// data), nothing is sniffed or framed, and no referrer leaks a reference to another site.
+func (s *Server) secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// observe logs each request and records its latency. It logs the route template, never the
+// path or query: a query may hold a name searched for.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		defer func() {
+			if p := recover(); p != nil {
+				s.Logger.Error("panic serving request", "route", routeOf(r), "panic", p)
+				if rec.status == 0 {
+					s.error(rec, r, errors.New("panic"))
+				}
+			}
+			route := routeOf(r)
+			elapsed := time.Since(start)
+			s.Metrics.HTTPDuration.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Observe(elapsed.Seconds())
+			attrs := []any{"method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds()}
+			if info.user != nil {
+				attrs = append(attrs, "user_id", info.user.ID)
+			}
+			s.Logger.Info("request", attrs...)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// requestInfo is filled in as a request travels inward (route matched, user authenticated) and
+// read by observe on the way out.
+type requestInfo struct {
+	route string
+	user  *safeguard.User
+}
+
+type infoKey struct{}
+
+func infoOf(r *http.Request) *requestInfo {
+	if p, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return p
+	}
+	return &requestInfo{}
+}
+
+// routeOf returns the matched route's template ("/api/v1/concerns/{ref}"), or "unmatched".
+func routeOf(r *http.Request) string {
+	if t := infoOf(r).route; t != "" {
+		return t
+	}
+	return "unmatched"
+}
+
+// nameRoute records the matched route's template where observe can read it after the handler.
+func nameRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+			infoOf(r).route = t
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// remoteAddr is the client's address for the audit log.
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

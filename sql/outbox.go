@@ -1,0 +1,124 @@
+package sql
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/safeguard-project/safeguard"
+)
+
+// Outbox states. A message is pending until it is sent, held when the deployment has no SMTP
+// relay (shown at /dev/mail instead), or failed when the relay refused it for good.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxHeld    = "held"
+	OutboxFailed  = "failed"
+)
+
+// OutboxMessage is one stored message and what became of it.
+type OutboxMessage struct {
+	ID        int64      `db:"id" json:"-"`
+	Key       string     `db:"key" json:"key"`
+	Reference string     `db:"reference" json:"reference"`
+	Recipient string     `db:"recipient" json:"recipient"`
+	Subject   string     `db:"subject" json:"subject"`
+	Body      string     `db:"body" json:"body"`
+	Status    string     `db:"status" json:"status"`
+	Attempts  int        `db:"attempts" json:"attempts"`
+	LastError string     `db:"last_error" json:"last_error,omitempty"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	SentAt    *time.Time `db:"sent_at" json:"sent_at,omitempty"`
+}
+
+func (db *DB) enqueue(ctx context.Context, tx *sqlx.Tx, ref string, at time.Time, mail []Mail) error {
+	for _, m := range mail {
+		_, err := tx.ExecContext(ctx, db.Rebind(`
+			INSERT INTO outbox (key, reference, recipient, subject, body, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`), m.Key, ref, m.Recipient, m.Subject, m.Body, OutboxPending, at)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const outboxColumns = `id, key, reference, recipient, subject, body, status, attempts, last_error, created_at, sent_at`
+
+// OutboxMessage returns the message stored under key, or ENOTFOUND.
+func (db *DB) OutboxMessage(ctx context.Context, key string) (*OutboxMessage, error) {
+	var m OutboxMessage
+	err := db.GetContext(ctx, &m, db.Rebind(`SELECT `+outboxColumns+` FROM outbox WHERE key = ?`), key)
+	if isNoRows(err) {
+		return nil, safeguard.Errorf(safeguard.ENOTFOUND, "no outbox message %q", key)
+	}
+	return &m, err
+}
+
+// OutboxKeys returns the keys of a concern's messages that are still pending, oldest first.
+func (db *DB) OutboxKeys(ctx context.Context, ref string) ([]string, error) {
+	var keys []string
+	err := db.SelectContext(ctx, &keys, db.Rebind(`SELECT key FROM outbox WHERE reference = ? AND status = ? ORDER BY id`), ref, OutboxPending)
+	return keys, err
+}
+
+// ClaimForSending counts an attempt on a pending message. It returns false if the message is no
+// longer pending (sent, held or failed by an earlier attempt), in which case nothing must be sent.
+func (db *DB) ClaimForSending(ctx context.Context, key string) (bool, error) {
+	res, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET attempts = attempts + 1 WHERE key = ? AND status = ?`), key, OutboxPending)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SetOutboxStatus records what became of a message: sent (with the time), held, failed or still
+// pending after a temporary failure (with the error).
+func (db *DB) SetOutboxStatus(ctx context.Context, key, status, lastError string) error {
+	var sentAt *time.Time
+	if status == OutboxSent {
+		now := db.Now()
+		sentAt = &now
+	}
+	_, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET status = ?, last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?`),
+		status, lastError, sentAt, key)
+	return err
+}
+
+// RecentOutbox returns the newest messages first, for the development mailbox.
+func (db *DB) RecentOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	var msgs []OutboxMessage
+	err := db.SelectContext(ctx, &msgs, db.Rebind(`SELECT `+outboxColumns+` FROM outbox ORDER BY id DESC LIMIT ?`), limit)
+	return msgs, err
+}
+
+// OutboxBacklog returns how many messages wait to be sent, for /metrics.
+func (db *DB) OutboxBacklog(ctx context.Context) (int, error) {
+	var n int
+	err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ?`), OutboxPending)
+	return n, err
+}
+
+// AuditEntry is one row of the access log: who did what to which record, and whether it was
+// allowed. Remote is the client address.
+type AuditEntry struct {
+	UserID    *int64
+	Action    string
+	Reference string
+	Outcome   string
+	Remote    string
+}
+
+// Audit appends an entry to the access log.
+func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
+	var ref any
+	if e.Reference != "" {
+		ref = e.Reference
+	}
+	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, user_id, action, reference, outcome, remote) VALUES (?, ?, ?, ?, ?, ?)`),
+		db.Now(), e.UserID, e.Action, ref, e.Outcome, e.Remote)
+	return err
+}
