@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // OrgKind says what an organisation is, which decides what it may do: prisons and approved
@@ -76,7 +77,7 @@ func (o *Organisation) Validate() error {
 	}
 	if o.Name == "" {
 		fields["name"] = "is required"
-	} else if len(o.Name) > 200 {
+	} else if utf8.RuneCountInString(o.Name) > 200 {
 		fields["name"] = "must be at most 200 characters"
 	}
 	if o.Inbox != "" {

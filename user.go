@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a person does in safeguarding; together with their organisation it decides
@@ -74,7 +75,7 @@ func (u *User) Validate(org *Organisation) error {
 	}
 	if u.Name == "" {
 		fields["name"] = "is required"
-	} else if len(u.Name) > 200 {
+	} else if utf8.RuneCountInString(u.Name) > 200 {
 		fields["name"] = "must be at most 200 characters"
 	}
 	switch {

@@ -44,7 +44,8 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now().UTC().Truncate(time.Microsecond)
-	if err := raise.Validate(now); err != nil {
+	// Ages are judged on the calendar date in England, not in UTC.
+	if err := raise.Validate(now.In(london)); err != nil {
 		s.error(w, r, err)
 		return
 	}
