@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/safeguard-project/safeguard/mail"
@@ -94,12 +95,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		MailFrom:     get("MAIL_FROM", "safeguarding@localhost"),
 		PolicyFile:   get("SAFEGUARD_POLICY_FILE", ""),
 	}
-	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-		return nil, &Error{"SAFEGUARD_ADDR", fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080 (got %q)", c.Addr)}
+	host, port, err := splitHostPort(c.Addr)
+	if err != nil {
+		return nil, &Error{"SAFEGUARD_ADDR", fmt.Sprintf("must be host:port with a port from 0 to 65535, e.g. 127.0.0.1:8080 (got %q)", c.Addr)}
 	}
-	c.BaseURL = strings.TrimRight(get("SAFEGUARD_BASE_URL", "http://"+c.Addr), "/")
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, &Error{"SAFEGUARD_BASE_URL", "must be an absolute http:// or https:// URL without a query, e.g. https://safeguarding.example.gov.uk"}
+	// Links in mail must reach the service from elsewhere: a wildcard listen address is no
+	// address to link to, so the default names localhost instead.
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	c.BaseURL = strings.TrimRight(get("SAFEGUARD_BASE_URL", "http://"+net.JoinHostPort(host, port)), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, &Error{"SAFEGUARD_BASE_URL", "must be an absolute http:// or https:// URL without credentials, query or fragment, e.g. https://safeguarding.example.gov.uk"}
 	}
 	dataDir, err := filepath.Abs(c.DataDir)
 	if err != nil {
@@ -111,9 +118,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, &Error{"DATABASE_URL", "must start with postgres:// or sqlite:/// (e.g. sqlite:///var/lib/safeguard/safeguard.db)"}
 	} else if u.Scheme == "sqlite" && u.Path == "" && u.Host == "" {
 		return nil, &Error{"DATABASE_URL", "sqlite:/// needs a file path"}
+	} else if u.Scheme != "sqlite" && u.Host == "" {
+		return nil, &Error{"DATABASE_URL", "postgres:// needs a host, e.g. postgres://user:pass@db:5432/safeguard"}
 	}
 	if c.TemporalAddr != "" {
-		if _, port, err := net.SplitHostPort(c.TemporalAddr); err != nil || port == "" {
+		if host, _, err := splitHostPort(c.TemporalAddr); err != nil || host == "" {
 			return nil, &Error{"TEMPORAL_ADDRESS", fmt.Sprintf("must be host:port, e.g. temporal:7233 (got %q)", c.TemporalAddr)}
 		}
 	}
@@ -149,6 +158,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.OIDC = &OIDC{issuer, id, secret}
 	}
 	return c, nil
+}
+
+// splitHostPort splits an address and checks that its port is a number from 0 to 65535.
+func splitHostPort(addr string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", "", fmt.Errorf("bad port %q", port)
+	}
+	return host, port, nil
 }
 
 func isLoopback(host string) bool {

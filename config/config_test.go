@@ -103,6 +103,15 @@ func TestLoadAcceptsGoodConfiguration(t *testing.T) {
 			},
 		},
 		{
+			name: "a wildcard listen address gives links to localhost, not to 0.0.0.0",
+			vars: map[string]string{"SAFEGUARD_ADDR": "0.0.0.0:8080"},
+			check: func(t *testing.T, c *Config) {
+				if c.BaseURL != "http://localhost:8080" {
+					t.Errorf("BaseURL = %q, want http://localhost:8080", c.BaseURL)
+				}
+			},
+		},
+		{
 			name: "data dir holds the default SQLite database",
 			vars: map[string]string{"SAFEGUARD_DATA_DIR": dataDir},
 			check: func(t *testing.T, c *Config) {
@@ -192,6 +201,11 @@ func TestLoadRejectsBadConfigurationNamingTheVariable(t *testing.T) {
 	}{
 		{"listen address without a port", map[string]string{"SAFEGUARD_ADDR": "nonsense"}, "SAFEGUARD_ADDR"},
 		{"listen address with an empty port", map[string]string{"SAFEGUARD_ADDR": "localhost:"}, "SAFEGUARD_ADDR"},
+		{"listen address with a port that is not a number is blamed on SAFEGUARD_ADDR, not the base URL", map[string]string{"SAFEGUARD_ADDR": "x:abc"}, "SAFEGUARD_ADDR"},
+		{"listen address with a port out of range", map[string]string{"SAFEGUARD_ADDR": ":99999"}, "SAFEGUARD_ADDR"},
+		{"Temporal address with a port that is not a number", map[string]string{"TEMPORAL_ADDRESS": "t:abc"}, "TEMPORAL_ADDRESS"},
+		{"a postgres URL without a host", map[string]string{"DATABASE_URL": "postgres://"}, "DATABASE_URL"},
+		{"a base URL with credentials", map[string]string{"SAFEGUARD_BASE_URL": "https://user:pw@example.org"}, "SAFEGUARD_BASE_URL"},
 		{"base URL with a scheme other than http(s)", map[string]string{"SAFEGUARD_BASE_URL": "ftp://x"}, "SAFEGUARD_BASE_URL"},
 		{"relative base URL", map[string]string{"SAFEGUARD_BASE_URL": "/relative"}, "SAFEGUARD_BASE_URL"},
 		{"base URL with a query", map[string]string{"SAFEGUARD_BASE_URL": "https://x.example?a=b"}, "SAFEGUARD_BASE_URL"},

@@ -112,7 +112,7 @@ func NewSender(smtpURL, from string) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []gomail.Option{gomail.WithTimeout(20 * time.Second)}
+	opts := []gomail.Option{gomail.WithTimeout(10 * time.Second)}
 	mode := u.Query().Get("tls")
 	port := 587
 	switch mode {

@@ -71,7 +71,7 @@ func (w *concern) run(ctx workflow.Context) error {
 // raised must not be lost because the database was briefly away.
 func (w *concern) record(ctx workflow.Context) (*activities.RaiseRecorded, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	var rec activities.RaiseRecorded
@@ -82,8 +82,11 @@ func (w *concern) record(ctx workflow.Context) (*activities.RaiseRecorded, error
 // deliver sends each message, all at once, and waits for them. A message that fails for good is
 // marked failed in the outbox by the activity; the workflow goes on.
 func (w *concern) deliver(ctx workflow.Context, keys []string) {
+	// A send is bounded by the mail client's own timeout (10s); the activity's is a little
+	// longer, and short, because an attempt lost with a crashed worker is only retried once it
+	// times out.
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
 	futures := make([]workflow.Future, len(keys))
