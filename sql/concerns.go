@@ -91,6 +91,8 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 	if err != nil {
 		return err
 	}
+	// PostgreSQL keeps microseconds; SQLite would keep nanoseconds. Store what both can.
+	c.RaisedAt = c.RaisedAt.UTC().Truncate(time.Microsecond)
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, db.Rebind(`
 			INSERT INTO concerns (reference, establishment, host_la, stage, raised_by, raised_at, updated_at,

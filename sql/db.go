@@ -77,7 +77,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sql: connect to %s database: %w", dialect, err)
 	}
-	return &DB{DB: db, Dialect: dialect, Now: func() time.Time { return time.Now().UTC() }}, nil
+	return &DB{DB: db, Dialect: dialect, Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
 // parseURL maps DATABASE_URL onto a driver name and its data source name.

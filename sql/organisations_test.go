@@ -168,8 +168,8 @@ func TestImportOrganisationsWithABadRowImportsNothingAndNamesTheLine(t *testing.
 
 func TestImportOrganisationsRefusesAHeaderMissingAColumn(t *testing.T) {
 	cases := map[string]struct{ file, missing string }{
-		"plain without kind":               {"code,name,inbox,host_la\nE08000035,Leeds City Council,,\n", "kind"},
-		"plain without name":               {"code,kind\nE08000035,local_authority\n", "name"},
+		"plain without kind":                {"code,name,inbox,host_la\nE08000035,Leeds City Council,,\n", "kind"},
+		"plain without name":                {"code,kind\nE08000035,local_authority\n", "name"},
 		"reference without local_authority": {"code,name,kind,country,la_gss_code,source\nLEI,HMP Leeds,prison,England,E08000035,x\n", "local_authority"},
 	}
 	for name, c := range cases {

@@ -69,7 +69,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
@@ -312,7 +312,7 @@ func TestAuditInsertsARow(t *testing.T) {
 	})
 }
 
-// BUG (sql/sqltest/sqltest.go:27, SQLite): the URL is built as "sqlite://" + t.TempDir(), without
+// BUG (sql/sqltest/sqltest.go:28, SQLite): the URL is built as "sqlite://" + t.TempDir(), without
 // escaping. TempDir keeps '#' and '%' from the test name, and Go names a repeated subtest
 // "name#01", so the URL's path is cut at the '#' (parsed as a fragment by parseURL in db.go) and
 // the database is opened at e.g. /tmp/TestXsame, outside the test's temporary directory, shared

@@ -1,0 +1,111 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/activities"
+)
+
+func input() ConcernInput {
+	return ConcernInput{Reference: "SG-LEI-2026-00001", RaisedBy: 1, RaisedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+}
+
+// updateResult records what an Update answered.
+type updateResult struct {
+	accepted bool
+	concern  *safeguard.Concern
+	err      error
+	done     bool
+}
+
+func (u *updateResult) callbacks() *testsuite.TestUpdateCallback {
+	return &testsuite.TestUpdateCallback{
+		OnAccept: func() { u.accepted = true },
+		OnReject: func(err error) { u.err, u.done = err, true },
+		OnComplete: func(v any, err error) {
+			u.done, u.err = true, err
+			if c, ok := v.(*safeguard.Concern); ok {
+				u.concern = c
+			}
+		},
+	}
+}
+
+func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	recorded := &safeguard.Concern{Reference: "SG-LEI-2026-00001", Stage: safeguard.StageNotification}
+	env.OnActivity(a.RecordRaise, mock.Anything, input()).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
+	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
+	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
+
+	var got updateResult
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(UpdateRaised, "raised", got.callbacks()) }, 0)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+
+	env.AssertExpectations(t)
+	if !got.accepted || !got.done || got.err != nil || got.concern == nil || got.concern.Reference != recorded.Reference {
+		t.Errorf("the raised Update answered %+v, want the recorded concern", got)
+	}
+	var canceled *temporal.CanceledError
+	if err := env.GetWorkflowError(); !errors.As(err, &canceled) {
+		t.Errorf("the workflow should stay open until the lifecycle ends; it ended with %v", err)
+	}
+}
+
+func TestTheRaisedUpdateWaitsUntilTheConcernIsRecorded(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	// The database is away for a while: RecordRaise fails twice, then succeeds.
+	calls := 0
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RaiseInput) (*activities.RaiseRecorded, error) {
+		calls++
+		if calls < 3 {
+			return nil, errors.New("database unavailable")
+		}
+		return &activities.RaiseRecorded{Concern: &safeguard.Concern{Reference: "SG-LEI-2026-00001"}}, nil
+	})
+	var got updateResult
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(UpdateRaised, "raised", got.callbacks()) }, 0)
+	var doneBeforeRecorded bool
+	env.RegisterDelayedCallback(func() { doneBeforeRecorded = got.done }, time.Second/2)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+
+	if calls != 3 {
+		t.Errorf("RecordRaise ran %d times, want 3 (retried until the database answers)", calls)
+	}
+	if doneBeforeRecorded {
+		t.Error("the Update completed before the concern was recorded")
+	}
+	if !got.done || got.err != nil || got.concern == nil {
+		t.Errorf("the Update answered %+v, want the concern once recorded", got)
+	}
+}
+
+func TestAMessageRefusedForGoodDoesNotStopTheConcern(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"bad", "good"}}, nil)
+	env.OnActivity(a.DeliverMail, mock.Anything, "bad").Return(temporal.NewNonRetryableApplicationError("mail refused", "mail_permanent", nil)).Once()
+	env.OnActivity(a.DeliverMail, mock.Anything, "good").Return(nil).Once()
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+	env.AssertExpectations(t)
+	var canceled *temporal.CanceledError
+	if err := env.GetWorkflowError(); !errors.As(err, &canceled) {
+		t.Errorf("a refused message ended the workflow: %v", err)
+	}
+}
