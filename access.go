@@ -17,6 +17,8 @@ const (
 	ActionProposeClosure  Action = "propose_closure"
 	ActionSignOffClosure  Action = "sign_off_closure"
 	ActionPause           Action = "pause"
+	ActionResume          Action = "resume"
+	ActionReopen          Action = "reopen"
 	ActionTransfer        Action = "transfer"
 	ActionRelease         Action = "release"
 	ActionReadOverdue     Action = "read_overdue"
@@ -89,12 +91,15 @@ func allowed(u *User, a Action, c *Involvement) bool {
 	case ActionRaise:
 		// A lead raises only for their own establishment; c carries the establishment named.
 		return u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && (c == nil || c.Establishment == u.OrgCode)
-	case ActionTriage, ActionRequestAdvice, ActionFindings, ActionProposeClosure, ActionPause, ActionTransfer, ActionRelease:
+	case ActionTriage, ActionRequestAdvice, ActionFindings, ActionProposeClosure, ActionPause, ActionResume, ActionTransfer, ActionRelease, ActionReopen:
 		return u.Role == RolePrisonLead && c != nil && c.Establishment == u.OrgCode
 	case ActionSignOffClosure:
 		return u.Role == RolePrisonManager && c != nil && c.Establishment == u.OrgCode
 	case ActionAcknowledge:
-		return u.Role == RoleLAPractitioner && c != nil && (c.HostLA == u.OrgCode || slices.Contains(c.Others, u.OrgCode))
+		// The host LA acknowledges a new concern; an organisation a concern is handed over to
+		// (an LA on release or referral, an establishment on transfer) acknowledges the handover.
+		return c != nil && ((u.Role == RoleLAPractitioner && (c.HostLA == u.OrgCode || slices.Contains(c.Others, u.OrgCode))) ||
+			(u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && slices.Contains(c.Others, u.OrgCode)))
 	case ActionContribute:
 		return (u.Role == RoleLAPractitioner || u.Role == RolePartner) && c != nil && c.involves(u.OrgCode) && u.OrgCode != c.Establishment
 	case ActionReadOverdue, ActionReadAccessLog:

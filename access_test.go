@@ -13,7 +13,7 @@ import (
 // allActions is every Action constant in access.go; TestAllActionsAreCovered keeps it complete.
 var allActions = []Action{
 	ActionList, ActionRead, ActionRaise, ActionAcknowledge, ActionTriage, ActionRequestAdvice,
-	ActionContribute, ActionFindings, ActionProposeClosure, ActionSignOffClosure, ActionPause,
+	ActionContribute, ActionFindings, ActionProposeClosure, ActionSignOffClosure, ActionPause, ActionResume, ActionReopen,
 	ActionTransfer, ActionRelease, ActionReadOverdue, ActionViewDevMailbox, ActionManageUsers,
 	ActionManageOrgs, ActionVerifyAuditLog, ActionReadSACReport, ActionReadAccessLog, ActionReadAllConcerns,
 }
@@ -21,7 +21,7 @@ var allActions = []Action{
 // writes are the actions that change a concern or create one.
 var writes = []Action{
 	ActionRaise, ActionAcknowledge, ActionTriage, ActionRequestAdvice, ActionContribute, ActionFindings,
-	ActionProposeClosure, ActionSignOffClosure, ActionPause, ActionTransfer, ActionRelease,
+	ActionProposeClosure, ActionSignOffClosure, ActionPause, ActionResume, ActionReopen, ActionTransfer, ActionRelease,
 	ActionManageUsers, ActionManageOrgs,
 }
 
@@ -100,15 +100,16 @@ func wantAuthorize(u *User, a Action, c *Involvement) string {
 	case ActionRaise:
 		// A prison lead raises for their own establishment only.
 		may = u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && (c == nil || isOwner)
-	case ActionTriage, ActionRequestAdvice, ActionFindings, ActionProposeClosure, ActionPause, ActionTransfer, ActionRelease:
+	case ActionTriage, ActionRequestAdvice, ActionFindings, ActionProposeClosure, ActionPause, ActionResume, ActionTransfer, ActionRelease, ActionReopen:
 		// The prison lead of the owner establishment runs the enquiry.
 		may = u.Role == RolePrisonLead && isOwner
 	case ActionSignOffClosure:
 		// Only a prison manager of the owner establishment signs off a closure.
 		may = u.Role == RolePrisonManager && isOwner
 	case ActionAcknowledge:
-		// An LA practitioner of the host LA, or of an organisation the concern was passed to.
-		may = u.Role == RoleLAPractitioner && (isHostLA || isAsked)
+		// An LA practitioner of the host LA, or of an organisation the concern was passed to;
+		// a prison lead of an establishment the concern is being transferred to.
+		may = (u.Role == RoleLAPractitioner && (isHostLA || isAsked)) || (u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && isAsked)
 	case ActionContribute:
 		// A practitioner or partner of an involved organisation other than the establishment.
 		may = (u.Role == RoleLAPractitioner || u.Role == RolePartner) && (isHostLA || isAsked) && !isOwner

@@ -252,7 +252,7 @@ func TestAuthenticateRecordsWhenTheTokenWasLastUsed(t *testing.T) {
 	})
 }
 
-// BUG (SQLite; sql/users.go:67 CreateToken and :82 Authenticate, with the DSN at sql/db.go:60):
+// BUG (SQLite; sql/users.go:55-61 CreateToken and :82 Authenticate, with the DSN at sql/db.go:60):
 // the SQLite DSN sets no _time_format or _timezone, so modernc stores expires_at as the
 // time.Time String() text of whatever zone the caller gave ("2026-06-01 11:00:00 +0100 BST"),
 // and "t.expires_at > ?" compares that text with now's ("2026-06-01 10:30:00 +0000 UTC")
