@@ -111,20 +111,25 @@ type Concern struct {
 // Clock is one deadline on a concern (DESIGN.md lists them). Step is the highest rung of the
 // escalation ladder that has fired.
 type Clock struct {
-	Name       string     `json:"name" db:"name"`
-	State      string     `json:"state" db:"state"`
-	Due        time.Time  `json:"due" db:"due"`
-	Step       int        `json:"step" db:"step"`
-	BreachedAt *time.Time `json:"breached_at,omitempty" db:"breached_at"`
+	ID           string     `json:"id" db:"id"`
+	Name         string     `json:"name" db:"name"`
+	Organisation string     `json:"organisation" db:"org_code"` // responsible for stopping it
+	State        string     `json:"state" db:"state"`
+	Started      time.Time  `json:"started" db:"started_at"`
+	Due          time.Time  `json:"due" db:"due_at"`
+	Step         int        `json:"step" db:"step"` // ladder rungs fired
+	BreachedAt   *time.Time `json:"breached_at,omitempty" db:"breached_at"`
+	Ended        *time.Time `json:"ended,omitempty" db:"ended_at"`
 }
 
 // Contribution is advice asked of another organisation and, once given, its answer.
 type Contribution struct {
-	Organisation string     `json:"organisation" db:"org_code"`
-	Question     string     `json:"question" db:"question"`
-	RequestedAt  time.Time  `json:"requested_at" db:"requested_at"`
-	Advice       string     `json:"advice,omitempty" db:"advice"`
-	AnsweredAt   *time.Time `json:"answered_at,omitempty" db:"answered_at"`
+	Organisation   string     `json:"organisation" db:"org_code"`
+	Question       string     `json:"question" db:"question"`
+	RequestedAt    time.Time  `json:"requested_at" db:"requested_at"`
+	Advice         string     `json:"advice,omitempty" db:"advice"`
+	CareAssessment string     `json:"care_assessment,omitempty" db:"care_assessment"`
+	AnsweredAt     *time.Time `json:"answered_at,omitempty" db:"answered_at"`
 }
 
 // Event is one entry of a concern's timeline: what happened, when, and who did it. Detail
@@ -142,7 +147,8 @@ type Event struct {
 type ConcernFilter struct {
 	Stage         Stage
 	Establishment string
-	Overdue       bool
+	Overdue       bool      // only concerns with a clock past due at Now
+	Now           time.Time // when "overdue" is judged
 	Q             string // a reference, a prison number, or part of the adult's name
 	Limit         int
 	Cursor        string

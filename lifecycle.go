@@ -58,6 +58,9 @@ type ContributionState struct {
 	RequestedAt time.Time `json:"requested_at"`
 	AnsweredAt  time.Time `json:"answered_at,omitzero"`
 	ClockID     string    `json:"clock_id"`
+	// The answer; kept here only until it is stored (the workflow state drops it).
+	Advice         string `json:"advice,omitempty"`
+	CareAssessment string `json:"care_assessment,omitempty"`
 }
 
 // Handover kinds.
@@ -201,7 +204,7 @@ func (l *Lifecycle) Apply(cmd Command, now time.Time, due Scheduler) (*Change, e
 	if err := Authorize(&cmd.Actor, cmd.Action, l.Involvement()); err != nil {
 		return nil, err
 	}
-	if err := cmd.Input.validate(cmd.Action); err != nil {
+	if err := cmd.Input.Validate(cmd.Action); err != nil {
 		return nil, err
 	}
 	next := l.clone()
@@ -276,7 +279,9 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 		}
 		open.AnsweredAt = now
 		l.endID(ch, open.ClockID, ClockMet, now)
-		ch.Contribution = open
+		answer := *open
+		answer.Advice, answer.CareAssessment = in.Advice, in.CareAssessment
+		ch.Contribution = &answer
 		ch.Event, ch.Detail["organisation"], ch.Detail["care_assessment"] = "contributed", actor.OrgCode, in.CareAssessment
 		if l.Stage == StageLAContribution && l.outstanding() == 0 {
 			l.Stage = StageEnquiry
@@ -517,8 +522,22 @@ func (l *Lifecycle) clone() *Lifecycle {
 	return &n
 }
 
-// validate checks the fields one action needs.
-func (in *Input) validate(a Action) error {
+// Target returns the organisation code an action's input names, and the field that names it:
+// the organisation asked for advice, the establishment transferred to, the LA released to.
+func (in *Input) Target(a Action) (code, field string) {
+	switch a {
+	case ActionRequestAdvice:
+		return strings.ToUpper(strings.TrimSpace(in.Organisation)), "organisation"
+	case ActionTransfer:
+		return strings.ToUpper(strings.TrimSpace(in.ToEstablish)), "to_establishment"
+	case ActionRelease:
+		return strings.ToUpper(strings.TrimSpace(in.ReceivingLA)), "receiving_la"
+	}
+	return "", ""
+}
+
+// Validate checks, field by field, what one action needs; it trims the text it is given.
+func (in *Input) Validate(a Action) error {
 	f := map[string]string{}
 	trim := func(s *string) { *s = strings.TrimSpace(*s) }
 	for _, s := range []*string{&in.Note, &in.Decision, &in.Rationale, &in.Organisation, &in.Question, &in.Advice, &in.CareAssessment,

@@ -36,9 +36,11 @@ type Activities struct {
 // RaiseInput is a validated raise, with the reference it was given and who raised it when.
 type RaiseInput struct {
 	Reference string
+	HostLA    string // the establishment's host LA when raised
 	RaisedBy  int64
 	RaisedAt  time.Time
 	Raise     safeguard.Raise
+	Clocks    []*safeguard.ClockInstance `json:",omitempty"` // the clocks that start at raising
 }
 
 // RaiseRecorded is the recorded concern and the outbox keys of the mail still to deliver.
@@ -60,11 +62,17 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 	}
 	notice := mail.Notice{Reference: in.Reference, Link: a.link(in.Reference), Establishment: est.Name, Org: la.Name}
 	var msgs []sgsql.Mail
-	for _, m := range []struct{ template, to, key string }{
-		{"raised_host_la", la.Inbox, "raised/host_la"},
-		{"raised_confirm", est.Inbox, "raised/establishment"},
+	for _, m := range []struct{ template, to, key, clock string }{
+		{"raised_host_la", la.Inbox, "raised/host_la", safeguard.ClockLAAcknowledgement},
+		{"raised_confirm", est.Inbox, "raised/establishment", safeguard.ClockTriageDecision},
 	} {
-		r, err := mail.Render(m.template, m.to, notice)
+		n := notice
+		for _, c := range in.Clocks {
+			if c.Name == m.clock {
+				n.Due = mail.FormatTime(c.Due)
+			}
+		}
+		r, err := mail.Render(m.template, m.to, n)
 		if err != nil {
 			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "render", err)
 		}
@@ -72,7 +80,7 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 	}
 	err = a.DB.RecordRaise(ctx, sgsql.NewConcern{
 		Reference: in.Reference, Establishment: est.Code, HostLA: la.Code,
-		RaisedBy: in.RaisedBy, RaisedAt: in.RaisedAt, Raise: in.Raise, Mail: msgs,
+		RaisedBy: in.RaisedBy, RaisedAt: in.RaisedAt, Raise: in.Raise, Clocks: in.Clocks, Mail: msgs,
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +89,7 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 	if err != nil {
 		return nil, err
 	}
-	keys, err := a.DB.OutboxKeys(ctx, in.Reference)
+	keys, err := a.DB.PendingMail(ctx, in.Reference, "")
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +136,11 @@ func (a *Activities) DeliverMail(ctx context.Context, key string) error {
 }
 
 // messageID derives a stable Message-ID from the outbox key, without the key's text.
-func messageID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:16]) + "@safeguard"
+func messageID(key string) string { return shortHash(key) + "@safeguard" }
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 func (a *Activities) link(ref string) string { return a.BaseURL + "/concerns/" + ref }

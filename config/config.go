@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-project/safeguard/mail"
+	"github.com/safeguard-project/safeguard/policy"
 )
 
 // Variable is one environment variable of the configuration contract.
@@ -62,6 +63,7 @@ type Config struct {
 	SMTPURL      string // "" means keep mail in the outbox
 	MailFrom     string
 	PolicyFile   string
+	Policy       policy.Policy // the file's, or the built-in policy
 	OIDC         *OIDC
 }
 
@@ -137,9 +139,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
 		return nil, &Error{"MAIL_FROM", "must be a plain email address, e.g. safeguarding@example.gov.uk"}
 	}
+	c.Policy = policy.Default()
 	if c.PolicyFile != "" {
 		if st, err := os.Stat(c.PolicyFile); err != nil || st.IsDir() {
 			return nil, &Error{"SAFEGUARD_POLICY_FILE", fmt.Sprintf("names no readable file (%q)", c.PolicyFile)}
+		}
+		if c.Policy, err = policy.Load(c.PolicyFile); err != nil {
+			return nil, &Error{"SAFEGUARD_POLICY_FILE", "is not a valid policy: " + err.Error()}
 		}
 	}
 	issuer, id, secret := get("OIDC_ISSUER", ""), get("OIDC_CLIENT_ID", ""), get("OIDC_CLIENT_SECRET", "")

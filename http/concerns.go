@@ -82,7 +82,11 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	concern, err := s.startConcern(r.Context(), activities.RaiseInput{Reference: ref, RaisedBy: u.ID, RaisedAt: now, Raise: raise})
+	concern, err := s.startConcern(r.Context(), workflows.ConcernInput{
+		RaiseInput:       activities.RaiseInput{Reference: ref, HostLA: est.HostLA, RaisedBy: u.ID, RaisedAt: now, Raise: raise},
+		Policy:           &s.Policy,
+		SearchAttributes: s.SearchAttributes,
+	})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -98,7 +102,7 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 // startConcern starts the concern's workflow, or joins it if a repeat of the same raise already
 // started it, and waits for the recorded concern. The workflow ID is the reference and the
 // Update ID is fixed, so a repeat gets the first answer.
-func (s *Server) startConcern(ctx context.Context, in activities.RaiseInput) (*safeguard.Concern, error) {
+func (s *Server) startConcern(ctx context.Context, in workflows.ConcernInput) (*safeguard.Concern, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.RaiseTimeout)
 	defer cancel()
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -179,6 +183,7 @@ func (s *Server) listConcerns(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	f.Now = s.Now()
 	items, next, err := s.DB.ListConcerns(r.Context(), safeguard.ScopeOf(u), f)
 	s.audit(r, "list", "", err)
 	if err != nil {

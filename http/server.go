@@ -19,6 +19,7 @@ import (
 
 	"github.com/safeguard-project/safeguard"
 	"github.com/safeguard-project/safeguard/metrics"
+	"github.com/safeguard-project/safeguard/policy"
 	sgsql "github.com/safeguard-project/safeguard/sql"
 )
 
@@ -42,6 +43,12 @@ type Server struct {
 	Checks   []Check
 	DevMail  bool             // serve /dev/mail: only when there is no SMTP relay
 	Now      func() time.Time // the raising clock; time.Now outside tests
+
+	// Policy is the deadline policy new concerns are raised under; each keeps it for life.
+	Policy policy.Policy
+	// SearchAttributes says the Temporal namespace has the service's search attributes, so
+	// workflows may keep them current.
+	SearchAttributes bool
 
 	// RaiseTimeout bounds how long a raise waits for its workflow to record the concern.
 	RaiseTimeout time.Duration
@@ -69,6 +76,8 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("/concerns", s.raiseConcern).Methods(http.MethodPost)
 	api.HandleFunc("/concerns", s.listConcerns).Methods(http.MethodGet)
 	api.HandleFunc("/concerns/{ref}", s.getConcern).Methods(http.MethodGet)
+	api.HandleFunc("/concerns/{ref}/{action}", s.act).Methods(http.MethodPost)
+	api.HandleFunc("/overdue", s.overdue).Methods(http.MethodGet)
 	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such endpoint"))
 	})

@@ -32,8 +32,23 @@ type Notice struct {
 	Reference     string
 	Link          string
 	Establishment string // the establishment's name
-	Org           string // the receiving organisation's name
+	Org           string // the receiving or responsible organisation's name
+	Clock         string // for ladder mail: the deadline, in words
+	Due           string // for ladder mail: when it falls due, in words, UK time
 }
+
+var london = mustLocation("Europe/London")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// FormatTime writes a deadline as people in England read it: "Tuesday 29 December 2026 at 16:00".
+func FormatTime(t time.Time) string { return t.In(london).Format("Monday 2 January 2006 at 15:04") }
 
 var templates = template.Must(template.New("mail").Parse(`
 {{define "raised_host_la.subject"}}Safeguarding concern {{.Reference}} raised at {{.Establishment}}{{end}}
@@ -41,7 +56,7 @@ var templates = template.Must(template.New("mail").Parse(`
 
 Reference: {{.Reference}}
 
-Please acknowledge it within 1 working day and give the prison's safeguarding lead any advice,
+Please acknowledge it{{if .Due}} by {{.Due}}{{end}} and give the prison's safeguarding lead any advice,
 care and support assessment or strategy meeting attendance the adult may need (Care Act 2014 s.76).
 
 Open the concern: {{.Link}}
@@ -52,12 +67,45 @@ This message deliberately carries no personal details. Sign in to read the conce
 {{define "raised_confirm.body"}}The safeguarding concern {{.Reference}} has been recorded for {{.Establishment}}
 and {{.Org}} has been notified.
 
-Triage is due within 2 working days.
-
+{{if .Due}}Triage is due {{.Due}}.
+{{end}}
 Open the concern: {{.Link}}
 
 This message deliberately carries no personal details. Sign in to read the concern.
 {{end}}
+{{define "footer"}}
+Open the concern: {{.Link}}
+
+This message deliberately carries no personal details. Sign in to read the concern.
+{{end}}
+{{define "ladder_reminder.subject"}}Reminder: {{.Clock}} for {{.Reference}} is due {{.Due}}{{end}}
+{{define "ladder_reminder.body"}}The {{.Clock}} for safeguarding concern {{.Reference}} is due {{.Due}}.
+{{.Org}} is responsible for it.
+{{template "footer" .}}{{end}}
+{{define "ladder_overdue.subject"}}Overdue: {{.Clock}} for {{.Reference}}{{end}}
+{{define "ladder_overdue.body"}}The {{.Clock}} for safeguarding concern {{.Reference}} was due {{.Due}} and has not happened.
+{{.Org}} is responsible for it.
+{{template "footer" .}}{{end}}
+{{define "ladder_escalation.subject"}}Escalation: {{.Clock}} for {{.Reference}} is overdue{{end}}
+{{define "ladder_escalation.body"}}The {{.Clock}} for safeguarding concern {{.Reference}} was due {{.Due}} and is still outstanding.
+{{.Org}} is responsible for it. You are receiving this as a manager under the escalation procedure:
+please resolve it, or record why it cannot be met.
+{{template "footer" .}}{{end}}
+{{define "contribution_requested.subject"}}Advice requested on safeguarding concern {{.Reference}}{{end}}
+{{define "contribution_requested.body"}}{{.Establishment}} asks {{.Org}} for advice on safeguarding concern {{.Reference}}.
+The question is on the concern's page.
+{{template "footer" .}}{{end}}
+{{define "contribution_received.subject"}}Advice received on safeguarding concern {{.Reference}}{{end}}
+{{define "contribution_received.body"}}Advice has been given on safeguarding concern {{.Reference}}.
+{{template "footer" .}}{{end}}
+{{define "handover.subject"}}Safeguarding concern {{.Reference}} is being handed over to {{.Org}}{{end}}
+{{define "handover.body"}}{{.Establishment}} is handing safeguarding concern {{.Reference}} over to {{.Org}}.
+Please acknowledge the handover.
+{{template "footer" .}}{{end}}
+{{define "referred_to_la.subject"}}Safeguarding concern {{.Reference}} referred for an LA-led enquiry{{end}}
+{{define "referred_to_la.body"}}{{.Establishment}} has referred safeguarding concern {{.Reference}} to {{.Org}}
+for an enquiry under section 42 of the Care Act 2014. Please acknowledge the referral.
+{{template "footer" .}}{{end}}
 `))
 
 // Render fills the named template ("raised_host_la", "raised_confirm") for one recipient.

@@ -25,6 +25,16 @@ type IdempotencyKey struct {
 // and replay=true; the same key with a different body is ECONFLICT. The counter and the key
 // are written in one transaction.
 func (db *DB) AllocateReference(ctx context.Context, establishment string, year int, key *IdempotencyKey) (ref string, replay bool, err error) {
+	ref, replay, err = db.allocateReference(ctx, establishment, year, key)
+	if key != nil && isUniqueViolation(err) {
+		// The same key arrived twice at once and the other request stored it first: this one
+		// is a replay of it.
+		return db.allocateReference(ctx, establishment, year, key)
+	}
+	return ref, replay, err
+}
+
+func (db *DB) allocateReference(ctx context.Context, establishment string, year int, key *IdempotencyKey) (ref string, replay bool, err error) {
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if key != nil {
 			var prior struct {
@@ -80,6 +90,7 @@ type NewConcern struct {
 	RaisedBy      int64
 	RaisedAt      time.Time
 	Raise         safeguard.Raise
+	Clocks        []*safeguard.ClockInstance // the clocks that start at raising
 	Mail          []Mail
 }
 
@@ -114,6 +125,9 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 		}
 		detail, _ := json.Marshal(map[string]any{"categories": c.Raise.Categories, "immediate_risk": c.Raise.ImmediateRisk})
 		if err := db.addEvent(ctx, tx, c.Reference, "raised", c.RaisedAt, "raised", &c.RaisedBy, c.Establishment, detail); err != nil {
+			return err
+		}
+		if err := db.saveClocks(ctx, tx, c.Reference, c.Clocks); err != nil {
 			return err
 		}
 		return db.enqueue(ctx, tx, c.Reference, c.RaisedAt, c.Mail)
@@ -194,7 +208,10 @@ func (db *DB) FindConcern(ctx context.Context, scope safeguard.Scope, ref string
 		}
 		c.Timeline = append(c.Timeline, ev)
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c, db.loadClocks(ctx, c)
 }
 
 // Involvement returns how organisations are tied to a concern, for the access policy. It is read
@@ -240,7 +257,8 @@ func (db *DB) ListConcerns(ctx context.Context, scope safeguard.Scope, f safegua
 		conds, args = append(conds, "c.establishment = ?"), append(args, f.Establishment)
 	}
 	if f.Overdue {
-		conds = append(conds, "c.overdue")
+		conds = append(conds, "EXISTS (SELECT 1 FROM clocks k WHERE k.reference = c.reference AND k.state IN (?, ?) AND k.due_at < ?)")
+		args = append(args, safeguard.ClockRunning, safeguard.ClockBreached, f.Now.UTC())
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		conds = append(conds, "(c.reference = ? OR c.subject_prison_number = ? OR c.subject_name_lower LIKE ? ESCAPE '\\')")

@@ -57,10 +57,10 @@ func TestRecordRaiseStoresTheConcernItsOrganisationsTimelineAndOutbox(t *testing
 		if stage != string(safeguard.StageNotification) {
 			t.Errorf("stage = %s; want notification", stage)
 		}
-		keys, err := db.OutboxKeys(ctx, ref)
+		keys, err := db.PendingMail(ctx, ref, "")
 		must(t, err)
 		if want := []string{ref + "/raised/host_la", ref + "/raised/establishment"}; !slices.Equal(keys, want) {
-			t.Errorf("OutboxKeys = %v; want %v", keys, want)
+			t.Errorf("PendingMail = %v; want %v", keys, want)
 		}
 		m, err := db.OutboxMessage(ctx, ref+"/raised/host_la")
 		must(t, err)
@@ -326,7 +326,6 @@ func TestListConcernsFilters(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		f := newFilterFixture(t, db)
 		exec(t, db, `UPDATE concerns SET stage = 'enquiry' WHERE reference = ?`, f.maryUnderscore)
-		exec(t, db, `UPDATE concerns SET overdue = TRUE WHERE reference = ?`, f.maryDash)
 		all := safeguard.Scope{All: true}
 		cases := []struct {
 			name   string
@@ -339,7 +338,6 @@ func TestListConcernsFilters(t *testing.T) {
 			{"stage notification", all, safeguard.ConcernFilter{Stage: safeguard.StageNotification}, []string{f.fiveHundred, f.percent, f.maryDash, f.smith}},
 			{"stage with no concerns", all, safeguard.ConcernFilter{Stage: safeguard.StageClosed}, []string{}},
 			{"establishment", all, safeguard.ConcernFilter{Establishment: "WDI"}, []string{f.fiveHundred, f.percent}},
-			{"overdue", all, safeguard.ConcernFilter{Overdue: true}, []string{f.maryDash}},
 			{"q reference", all, safeguard.ConcernFilter{Q: f.smith}, []string{f.smith}},
 			{"q reference lower case", all, safeguard.ConcernFilter{Q: strings.ToLower(f.percent)}, []string{f.percent}},
 			{"q prison number", all, safeguard.ConcernFilter{Q: "B2345CD"}, []string{f.maryUnderscore}},

@@ -57,10 +57,12 @@ func (db *DB) OutboxMessage(ctx context.Context, key string) (*OutboxMessage, er
 	return &m, err
 }
 
-// OutboxKeys returns the keys of a concern's messages that are still pending, oldest first.
-func (db *DB) OutboxKeys(ctx context.Context, ref string) ([]string, error) {
+// PendingMail returns the keys of a concern's messages that are still pending, oldest first;
+// with a prefix, only keys that start with it.
+func (db *DB) PendingMail(ctx context.Context, ref, prefix string) ([]string, error) {
 	var keys []string
-	err := db.SelectContext(ctx, &keys, db.Rebind(`SELECT key FROM outbox WHERE reference = ? AND status = ? ORDER BY id`), ref, OutboxPending)
+	err := db.SelectContext(ctx, &keys, db.Rebind(`SELECT key FROM outbox WHERE reference = ? AND status = ? AND key LIKE ? ESCAPE '\' ORDER BY id`),
+		ref, OutboxPending, escapeLike(prefix)+"%")
 	return keys, err
 }
 

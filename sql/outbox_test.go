@@ -164,32 +164,32 @@ func TestRecentOutboxListsNewestFirst(t *testing.T) {
 	})
 }
 
-func TestOutboxKeysListsAConcernsPendingMessagesOldestFirst(t *testing.T) {
+func TestPendingMailListsAConcernsPendingMessagesOldestFirst(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		u := seed(t, db)
 		r1 := raise(t, db, u, "LEI", raisedAt, nil)
 		r2 := raise(t, db, u, "LEI", raisedAt.Add(time.Minute), nil)
-		keys, err := db.OutboxKeys(ctx, r1)
+		keys, err := db.PendingMail(ctx, r1, "")
 		must(t, err)
 		if want := []string{r1 + "/raised/host_la", r1 + "/raised/establishment"}; !slices.Equal(keys, want) {
-			t.Errorf("OutboxKeys(%s) = %v; want %v", r1, keys, want)
+			t.Errorf("PendingMail(%s) = %v; want %v", r1, keys, want)
 		}
 		must(t, db.SetOutboxStatus(ctx, r1+"/raised/host_la", OutboxSent, ""))
-		keys, err = db.OutboxKeys(ctx, r1)
+		keys, err = db.PendingMail(ctx, r1, "")
 		must(t, err)
 		if want := []string{r1 + "/raised/establishment"}; !slices.Equal(keys, want) {
-			t.Errorf("OutboxKeys(%s) after sending one = %v; want %v", r1, keys, want)
+			t.Errorf("PendingMail(%s) after sending one = %v; want %v", r1, keys, want)
 		}
 		must(t, db.SetOutboxStatus(ctx, r1+"/raised/establishment", OutboxHeld, ""))
-		keys, err = db.OutboxKeys(ctx, r1)
+		keys, err = db.PendingMail(ctx, r1, "")
 		must(t, err)
 		if len(keys) != 0 {
-			t.Errorf("OutboxKeys(%s) with nothing pending = %v; want none", r1, keys)
+			t.Errorf("PendingMail(%s) with nothing pending = %v; want none", r1, keys)
 		}
-		keys, err = db.OutboxKeys(ctx, r2)
+		keys, err = db.PendingMail(ctx, r2, "")
 		must(t, err)
 		if len(keys) != 2 {
-			t.Errorf("OutboxKeys(%s) = %v; want its own 2 keys untouched", r2, keys)
+			t.Errorf("PendingMail(%s) = %v; want its own 2 keys untouched", r2, keys)
 		}
 	})
 }
@@ -198,5 +198,32 @@ func TestOutboxMessageOfAnUnknownKeyIsNotFound(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		_, err := db.OutboxMessage(ctx, "SG-LEI-2026-00001/raised/host_la")
 		wantCode(t, err, safeguard.ENOTFOUND)
+	})
+}
+
+func TestPendingMailWithAPrefixListsOnlyKeysStartingWithIt(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		ref := raise(t, db, u, "LEI", raisedAt, nil)
+		cases := map[string][]string{
+			ref + "/raised/":          {ref + "/raised/host_la", ref + "/raised/establishment"},
+			ref + "/raised/host":      {ref + "/raised/host_la"},
+			ref + "/raised/host_la":   {ref + "/raised/host_la"},
+			ref + "/raised/hostXla":   {},
+			ref + "/raised/host_":     {ref + "/raised/host_la"},
+			ref + "/raised/e_tablish": {}, // '_' is literal, not any character
+			ref + "/raised/%":         {}, // '%' is literal, not any string
+			ref + "/reminder/":        {},
+		}
+		for prefix, want := range cases {
+			keys, err := db.PendingMail(ctx, ref, prefix)
+			must(t, err)
+			if keys == nil {
+				keys = []string{}
+			}
+			if !slices.Equal(keys, want) {
+				t.Errorf("PendingMail(%q) = %v; want %v", prefix, keys, want)
+			}
+		}
 	})
 }

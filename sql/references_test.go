@@ -161,50 +161,44 @@ func TestAllocateReferenceConcurrentlyGivesDistinctConsecutiveReferences(t *test
 // A client that retries a raise before the first attempt has answered sends the same key twice
 // at once. Both must get the same reference: one allocation, the other a replay.
 //
-// BUG (sql/concerns.go:27-63, the key insert at :58, PostgreSQL only): AllocateReference reads idempotency_keys, finds
-// nothing, allocates, and inserts the key; a concurrent transaction with the same key does the
-// same, blocks on the unique index, and then fails with the raw unique violation
-// (SQLSTATE 23505), which callers see as EINTERNAL (http/concerns.go maps it to 503) instead of
-// a replay. SQLite passes because _txlock=immediate serialises the transactions. Left commented
-// out because it fails today; see the report.
-//
-// func TestAllocateReferenceSameKeyConcurrentlyAllocatesOnceAndReplaysTheRest(t *testing.T) {
-// 	forEachDB(t, func(t *testing.T, db *DB) {
-// 		u := seed(t, db)
-// 		const n = 8
-// 		type result struct {
-// 			ref    string
-// 			replay bool
-// 			err    error
-// 		}
-// 		results := make(chan result, n)
-// 		start := make(chan struct{})
-// 		var wg sync.WaitGroup
-// 		for i := 0; i < n; i++ {
-// 			wg.Add(1)
-// 			go func() {
-// 				defer wg.Done()
-// 				<-start
-// 				ref, replay, err := db.AllocateReference(ctx, "LEI", 2026, &IdempotencyKey{UserID: u.ID, Key: "same", RequestHash: "h"})
-// 				results <- result{ref, replay, err}
-// 			}()
-// 		}
-// 		close(start)
-// 		wg.Wait()
-// 		close(results)
-// 		fresh := 0
-// 		for r := range results {
-// 			if r.err != nil {
-// 				t.Errorf("AllocateReference: %v (code %s); want the reference or a replay", r.err, safeguard.ErrorCode(r.err))
-// 				continue
-// 			}
-// 			wantRef(t, r.ref, "SG-LEI-2026-00001")
-// 			if !r.replay {
-// 				fresh++
-// 			}
-// 		}
-// 		if fresh != 1 {
-// 			t.Errorf("%d calls allocated; want exactly 1", fresh)
-// 		}
-// 	})
-// }
+// On PostgreSQL the second transaction meets the first one's key in the unique index.
+func TestAllocateReferenceSameKeyConcurrentlyAllocatesOnceAndReplaysTheRest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		const n = 8
+		type result struct {
+			ref    string
+			replay bool
+			err    error
+		}
+		results := make(chan result, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ref, replay, err := db.AllocateReference(ctx, "LEI", 2026, &IdempotencyKey{UserID: u.ID, Key: "same", RequestHash: "h"})
+				results <- result{ref, replay, err}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(results)
+		fresh := 0
+		for r := range results {
+			if r.err != nil {
+				t.Errorf("AllocateReference: %v (code %s); want the reference or a replay", r.err, safeguard.ErrorCode(r.err))
+				continue
+			}
+			wantRef(t, r.ref, "SG-LEI-2026-00001")
+			if !r.replay {
+				fresh++
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("%d calls allocated; want exactly 1", fresh)
+		}
+	})
+}

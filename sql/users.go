@@ -53,6 +53,12 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*safeguard.Use
 // CreateToken makes a new random secret for the user and stores only its SHA-256. The secret
 // is returned once; it cannot be recovered later.
 func (db *DB) CreateToken(ctx context.Context, userID int64, name string, expires *time.Time) (string, error) {
+	if expires != nil {
+		// SQLite compares times as text: every time is written in UTC so that text order is
+		// time order.
+		e := expires.UTC()
+		expires = &e
+	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err

@@ -252,26 +252,16 @@ func TestAuthenticateRecordsWhenTheTokenWasLastUsed(t *testing.T) {
 	})
 }
 
-// BUG (SQLite; sql/users.go:55-61 CreateToken and :82 Authenticate, with the DSN at sql/db.go:60):
-// the SQLite DSN sets no _time_format or _timezone, so modernc stores expires_at as the
-// time.Time String() text of whatever zone the caller gave ("2026-06-01 11:00:00 +0100 BST"),
-// and "t.expires_at > ?" compares that text with now's ("2026-06-01 10:30:00 +0000 UTC")
-// lexicographically. Input: db.Now = 10:30Z, expires = 11:00+01:00 (= 10:00Z, already past).
-// Observed on SQLite: Authenticate succeeds; expected (and PostgreSQL): EUNAUTHORIZED.
-// RecordRaise now normalises raised_at to UTC, but CreateToken does not normalise expires (nor
-// do revoked_at / last_used_at writers). Latent today: cmd/safeguard/admin.go:157 passes
-// db.Now().Add(...), which is UTC. Fix: write expires.UTC() (or set _timezone=UTC in the DSN).
-// Left commented out because it fails on SQLite.
-//
-// func TestAuthenticateComparesAnExpiryGivenInAnotherZoneByInstant(t *testing.T) {
-// 	forEachDB(t, func(t *testing.T, db *DB) {
-// 		u := seed(t, db)
-// 		bst := time.FixedZone("BST", 3600)
-// 		fixClock(db, time.Date(2026, 6, 1, 10, 30, 0, 0, time.UTC))
-// 		expires := time.Date(2026, 6, 1, 11, 0, 0, 0, bst) // 10:00Z: already past
-// 		secret, err := db.CreateToken(ctx, u.ID, "zoned", &expires)
-// 		must(t, err)
-// 		_, err = db.Authenticate(ctx, secret)
-// 		wantCode(t, err, safeguard.EUNAUTHORIZED)
-// 	})
-// }
+// SQLite compares times as text, so expiries are stored in UTC.
+func TestAuthenticateComparesAnExpiryGivenInAnotherZoneByInstant(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		bst := time.FixedZone("BST", 3600)
+		fixClock(db, time.Date(2026, 6, 1, 10, 30, 0, 0, time.UTC))
+		expires := time.Date(2026, 6, 1, 11, 0, 0, 0, bst) // 10:00Z: already past
+		secret, err := db.CreateToken(ctx, u.ID, "zoned", &expires)
+		must(t, err)
+		_, err = db.Authenticate(ctx, secret)
+		wantCode(t, err, safeguard.EUNAUTHORIZED)
+	})
+}

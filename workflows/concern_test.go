@@ -15,7 +15,8 @@ import (
 )
 
 func input() ConcernInput {
-	return ConcernInput{Reference: "SG-LEI-2026-00001", RaisedBy: 1, RaisedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	return ConcernInput{RaiseInput: activities.RaiseInput{Reference: "SG-LEI-2026-00001", HostLA: "E08000035", RaisedBy: 1,
+		RaisedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Raise: safeguard.Raise{Establishment: "LEI"}}}
 }
 
 // updateResult records what an Update answered.
@@ -44,7 +45,7 @@ func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
 	recorded := &safeguard.Concern{Reference: "SG-LEI-2026-00001", Stage: safeguard.StageNotification}
-	env.OnActivity(a.RecordRaise, mock.Anything, input()).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
 

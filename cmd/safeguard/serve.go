@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -144,7 +145,8 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		}
 	}
 	if m.http() {
-		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == ""}
+		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == "",
+			Policy: cfg.Policy, SearchAttributes: cfg.Embedded() || hasSearchAttributes(ctx, svc.client, cfg.Namespace)}
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
@@ -157,7 +159,7 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 			}
 		}()
 	}
-	logger.Info("safeguard started", "mode", string(m), "http", svc.addr, "database", string(svc.db.Dialect),
+	logger.Info("safeguard started", "mode", string(m), "http", svc.addr, "database", string(svc.db.Dialect), "policy", cfg.Policy.Fingerprint(),
 		"temporal", map[bool]string{true: "embedded", false: "external"}[cfg.Embedded()], "smtp", cfg.SMTPURL != "")
 	return svc, nil
 }
@@ -205,4 +207,22 @@ func (s *service) stop() error {
 		errs = append(errs, s.db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// hasSearchAttributes reports whether an external namespace has the search attributes the
+// workflows keep current (the embedded server registers them itself). Without them, workflows
+// simply do not set them.
+func hasSearchAttributes(ctx context.Context, c client.Client, namespace string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return false
+	}
+	for name := range embedded.SearchAttributes {
+		if _, ok := res.GetCustomAttributes()[name]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -25,7 +25,8 @@ const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=dis
 
 // SQLite returns a DATABASE_URL for a new SQLite file.
 func SQLite(t testing.TB) string {
-	return "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "safeguard.db"))
+	// Built as a URL, not by concatenation: a temporary directory's name can hold '#' or '%'.
+	return (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(filepath.Join(t.TempDir(), "safeguard.db"))}).String()
 }
 
 // Postgres creates a new database and returns its DATABASE_URL; the database is dropped when

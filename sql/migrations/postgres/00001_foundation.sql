@@ -67,8 +67,6 @@ CREATE TABLE concerns (
     subject_prison_number TEXT NOT NULL,
     subject_name_lower    TEXT NOT NULL,
     immediate_risk        BOOLEAN NOT NULL,
-    next_due              TIMESTAMPTZ,
-    overdue               BOOLEAN NOT NULL DEFAULT FALSE,
     details               JSONB NOT NULL
 );
 -- Lists are newest first; the auditor's national list and filters by stage use these.
@@ -80,7 +78,7 @@ CREATE INDEX concerns_prison_number ON concerns(subject_prison_number);
 CREATE TABLE concern_orgs (
     reference TEXT NOT NULL REFERENCES concerns(reference),
     org_code  TEXT NOT NULL REFERENCES organisations(code),
-    relation  TEXT NOT NULL CHECK (relation IN ('establishment','host_la','contributor','receiving')),
+    relation  TEXT NOT NULL CHECK (relation IN ('establishment','host_la','contributor','receiving','previous')),
     raised_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (reference, org_code, relation)
 );

@@ -1,0 +1,197 @@
+package http
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/calendar"
+)
+
+// actionPaths maps the last segment of POST /api/v1/concerns/{ref}/… onto the lifecycle action.
+// "close" is two actions: the lead proposes closure, a prison manager signs it off.
+var actionPaths = map[string]safeguard.Action{
+	"acknowledge":           safeguard.ActionAcknowledge,
+	"triage":                safeguard.ActionTriage,
+	"contribution-requests": safeguard.ActionRequestAdvice,
+	"contributions":         safeguard.ActionContribute,
+	"findings":              safeguard.ActionFindings,
+	"close":                 safeguard.ActionProposeClosure,
+	"pause":                 safeguard.ActionPause,
+	"resume":                safeguard.ActionResume,
+	"transfer":              safeguard.ActionTransfer,
+	"release":               safeguard.ActionRelease,
+	"reopen":                safeguard.ActionReopen,
+}
+
+// act is POST /api/v1/concerns/{ref}/{action}. As for a raise, every refusal comes before
+// anything is written: authentication, scope and role (401, 404, 403), the body (400, 413,
+// 422), then the workflow's validator, which checks the stage (409). The Update's answer is
+// the concern's new state.
+func (s *Server) act(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	ref, path := mux.Vars(r)["ref"], mux.Vars(r)["action"]
+	action, ok := actionPaths[path]
+	if !ok {
+		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such action"))
+		return
+	}
+	if action == safeguard.ActionProposeClosure && u.Role == safeguard.RolePrisonManager {
+		action = safeguard.ActionSignOffClosure
+	}
+	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
+		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found"))
+		return
+	}
+	inv, err := s.DB.Involvement(r.Context(), ref)
+	if err == nil {
+		err = safeguard.Authorize(u, action, inv)
+	}
+	if err != nil {
+		s.audit(r, string(action), ref, err)
+		s.error(w, r, orUnavailable(err))
+		return
+	}
+	var in safeguard.Input
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := in.Validate(action); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	cmd := safeguard.Command{Action: action, Actor: *u, Input: in}
+	if code, field := in.Target(action); code != "" {
+		org, err := s.DB.FindOrganisation(r.Context(), code)
+		if safeguard.ErrorCode(err) == safeguard.ENOTFOUND {
+			s.error(w, r, safeguard.FieldErrors(map[string]string{field: "is not a known organisation"}))
+			return
+		} else if err != nil {
+			s.error(w, r, unavailable(err))
+			return
+		}
+		cmd.Target = org
+	}
+	c, err := s.update(r.Context(), ref, r.Header.Get("Idempotency-Key"), cmd)
+	s.audit(r, string(action), ref, err)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// update sends one lifecycle Update and waits for its answer. With an Idempotency-Key the
+// Update ID is derived from it, so a repeat gets the first answer instead of acting twice.
+func (s *Server) update(ctx context.Context, ref, key string, cmd safeguard.Command) (*safeguard.Concern, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.RaiseTimeout)
+	defer cancel()
+	opts := client.UpdateWorkflowOptions{WorkflowID: ref, UpdateName: string(cmd.Action), Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted}
+	if key = strings.TrimSpace(key); key != "" {
+		if len(key) > 200 {
+			return nil, safeguard.FieldErrors(map[string]string{"Idempotency-Key": "must be at most 200 characters"})
+		}
+		opts.UpdateID = fmt.Sprintf("%s/%d/%s", cmd.Action, cmd.Actor.ID, key)
+	}
+	handle, err := s.Temporal.UpdateWorkflow(ctx, opts)
+	var c safeguard.Concern
+	if err == nil {
+		err = handle.Get(ctx, &c)
+	}
+	if err != nil {
+		return nil, s.updateError(ref, err)
+	}
+	return &c, nil
+}
+
+// updateError maps what Temporal answered onto the domain's errors: a refusal by the workflow's
+// validator carries the domain code as its type; an unknown workflow is an unknown concern;
+// anything else means the engine could not be reached in time.
+func (s *Server) updateError(ref string, err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		switch code := appErr.Type(); code {
+		case safeguard.ECONFLICT, safeguard.EFORBIDDEN, safeguard.ENOTFOUND, safeguard.EINVALID:
+			e := &safeguard.Error{Code: code, Message: appErr.Message()}
+			var fields map[string]string
+			if appErr.HasDetails() && appErr.Details(&fields) == nil {
+				e.Fields = fields
+			}
+			return e
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return safeguard.Errorf(safeguard.ENOTFOUND, "concern not found")
+	}
+	s.Logger.Warn("update not confirmed", "reference", ref, "error", err)
+	return fmt.Errorf("%w: %w", safeguard.Errorf(safeguard.EUNAVAILABLE,
+		"the action could not be confirmed in time; repeat it with the same Idempotency-Key to get its outcome"), err)
+}
+
+func orUnavailable(err error) error {
+	if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
+		return unavailable(err)
+	}
+	return err
+}
+
+// overdueRow is one line of the overdue list.
+type overdueRow struct {
+	Reference       string     `json:"reference"`
+	Establishment   string     `json:"establishment"`
+	Stage           string     `json:"stage"`
+	Clock           string     `json:"clock"`
+	Organisation    string     `json:"organisation"`
+	Due             time.Time  `json:"due"`
+	WorkingDaysLate int        `json:"working_days_overdue"`
+	Step            int        `json:"step_reached"`
+	BreachedAt      *time.Time `json:"breached_at,omitempty"`
+}
+
+var england = calendar.EnglandAndWales()
+
+// overdue is GET /api/v1/overdue: every clock past due in the caller's scope, most overdue
+// first, as JSON or, with Accept: text/csv, as CSV.
+func (s *Server) overdue(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	if err := safeguard.Authorize(u, safeguard.ActionReadOverdue, nil); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.Now()
+	rows, err := s.DB.Overdue(r.Context(), safeguard.ScopeOf(u), now, 0)
+	s.audit(r, "read_overdue", "", err)
+	if err != nil {
+		s.error(w, r, unavailable(err))
+		return
+	}
+	items := make([]overdueRow, len(rows))
+	for i, o := range rows {
+		items[i] = overdueRow{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due, england.WorkingDaysBetween(o.Due, now), o.Step, o.BreachedAt}
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="overdue.csv"`)
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"reference", "establishment", "stage", "clock", "organisation", "due", "working_days_overdue", "step_reached"})
+		for _, o := range items {
+			cw.Write([]string{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due.Format(time.RFC3339), strconv.Itoa(o.WorkingDaysLate), strconv.Itoa(o.Step)})
+		}
+		cw.Flush()
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}

@@ -1,0 +1,255 @@
+package sql
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/safeguard-project/safeguard"
+)
+
+// ChangeRecord is one lifecycle action to store: the Change the domain decided, the key that
+// makes a retry harmless (the workflow Update's ID), and the mail it sends.
+type ChangeRecord struct {
+	Reference string
+	EventKey  string
+	Change    *safeguard.Change
+	Mail      []Mail
+}
+
+// RecordChange stores an action in one transaction: the concern's stage and owners, the clocks
+// it started or ended, the organisations that joined, a contribution asked or answered, the
+// timeline entry and the outbox mail. Recording the same EventKey twice changes nothing.
+func (db *DB) RecordChange(ctx context.Context, r ChangeRecord) error {
+	ch := r.Change
+	detail, err := json.Marshal(ch.Detail)
+	if err != nil {
+		return err
+	}
+	at := ch.At.UTC().Truncate(time.Microsecond)
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var seen int
+		if err := tx.GetContext(ctx, &seen, db.Rebind(`SELECT COUNT(*) FROM timeline WHERE reference = ? AND event_key = ?`), r.Reference, r.EventKey); err != nil {
+			return err
+		}
+		if seen > 0 {
+			return nil // recorded by an earlier attempt
+		}
+		res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET stage = ?, establishment = ?, host_la = ?, updated_at = ? WHERE reference = ?`),
+			ch.Stage, ch.Establishment, ch.HostLA, at, r.Reference)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return safeguard.Errorf(safeguard.ENOTFOUND, "concern %s is not recorded", r.Reference)
+		}
+		if err := db.saveClocks(ctx, tx, r.Reference, append(append([]*safeguard.ClockInstance{}, ch.Started...), ch.Ended...)); err != nil {
+			return err
+		}
+		if err := db.join(ctx, tx, r.Reference, ch.Joined); err != nil {
+			return err
+		}
+		if c := ch.Contribution; c != nil {
+			if err := db.saveContribution(ctx, tx, r.Reference, c, ch); err != nil {
+				return err
+			}
+		}
+		actor := ch.ActorID
+		if err := db.addEvent(ctx, tx, r.Reference, r.EventKey, at, ch.Event, &actor, ch.ActorOrg, detail); err != nil {
+			return err
+		}
+		return db.enqueue(ctx, tx, r.Reference, at, r.Mail)
+	})
+}
+
+// saveClocks writes each clock instance as it now stands.
+func (db *DB) saveClocks(ctx context.Context, tx *sqlx.Tx, ref string, clocks []*safeguard.ClockInstance) error {
+	for _, c := range clocks {
+		var ended *time.Time
+		if !c.Ended.IsZero() {
+			e := c.Ended.UTC()
+			ended = &e
+		}
+		_, err := tx.ExecContext(ctx, db.Rebind(`
+			INSERT INTO clocks (reference, id, name, org_code, started_at, due_at, state, step, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (reference, id) DO UPDATE SET org_code = excluded.org_code, due_at = excluded.due_at,
+				state = excluded.state, ended_at = excluded.ended_at`),
+			ref, c.ID, c.Name, c.Org, c.Started.UTC(), c.Due.UTC(), c.State, c.Steps, ended)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join records organisations taking part. A new establishment or host LA (a transfer) replaces
+// the old one, which stays as "previous": it keeps sight of the history but no longer acts.
+func (db *DB) join(ctx context.Context, tx *sqlx.Tx, ref string, joined map[string]string) error {
+	for org, relation := range joined {
+		if relation == "establishment" || relation == "host_la" {
+			if _, err := tx.ExecContext(ctx, db.Rebind(`DELETE FROM concern_orgs WHERE reference = ? AND relation = ? AND org_code <> ?`), ref, relation, org); err != nil {
+				return err
+			}
+		}
+	}
+	for org, relation := range joined {
+		if org == "" {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO concern_orgs (reference, org_code, relation, raised_at)
+			SELECT ?, ?, ?, raised_at FROM concerns WHERE reference = ? ON CONFLICT DO NOTHING`), ref, org, relation, ref)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) saveContribution(ctx context.Context, tx *sqlx.Tx, ref string, c *safeguard.ContributionState, ch *safeguard.Change) error {
+	if c.AnsweredAt.IsZero() {
+		_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO contributions (reference, clock_id, org_code, question, requested_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (reference, clock_id) DO NOTHING`), ref, c.ClockID, c.Org, c.Question, c.RequestedAt.UTC())
+		return err
+	}
+	_, err := tx.ExecContext(ctx, db.Rebind(`UPDATE contributions SET advice = ?, care_assessment = ?, answered_at = ?, answered_by = ? WHERE reference = ? AND clock_id = ?`),
+		c.Advice, c.CareAssessment, c.AnsweredAt.UTC(), ch.ActorID, ref, c.ClockID)
+	return err
+}
+
+// StepRecord is one rung of a clock's escalation ladder, fired.
+type StepRecord struct {
+	Reference string
+	ClockID   string
+	Index     int // 0-based rung
+	At        time.Time
+	Breached  bool // the rung is at or after the due time
+	Mail      []Mail
+	Detail    map[string]any
+}
+
+// RecordStep stores a fired ladder rung: its mail, a timeline entry and the clock's progress. It
+// returns false, and writes nothing, if the rung was already recorded or the clock is no
+// longer counting (met, stopped or paused), so a rung sends its mail once at most.
+func (db *DB) RecordStep(ctx context.Context, s StepRecord) (bool, error) {
+	detail, err := json.Marshal(s.Detail)
+	if err != nil {
+		return false, err
+	}
+	at := s.At.UTC().Truncate(time.Microsecond)
+	recorded := false
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var clock struct {
+			State string `db:"state"`
+			Step  int    `db:"step"`
+		}
+		if err := tx.GetContext(ctx, &clock, db.Rebind(`SELECT state, step FROM clocks WHERE reference = ? AND id = ?`), s.Reference, s.ClockID); err != nil {
+			if isNoRows(err) {
+				return safeguard.Errorf(safeguard.ENOTFOUND, "no clock %s on %s", s.ClockID, s.Reference)
+			}
+			return err
+		}
+		if clock.Step > s.Index || (clock.State != safeguard.ClockRunning && clock.State != safeguard.ClockBreached) {
+			return nil
+		}
+		state, breachedAt := clock.State, any(nil)
+		if s.Breached {
+			state, breachedAt = safeguard.ClockBreached, at
+		}
+		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE clocks SET step = ?, state = ?, breached_at = COALESCE(breached_at, ?) WHERE reference = ? AND id = ?`),
+			s.Index+1, state, breachedAt, s.Reference, s.ClockID); err != nil {
+			return err
+		}
+		key := s.ClockID + "/step-" + itoa(s.Index)
+		if err := db.addEvent(ctx, tx, s.Reference, key, at, "ladder_step", nil, "", detail); err != nil {
+			return err
+		}
+		recorded = true
+		return db.enqueue(ctx, tx, s.Reference, at, s.Mail)
+	})
+	return recorded, err
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+// Inbox returns an organisation's safeguarding inbox, or "" if it has none. Ladder recipients
+// are organisations' inboxes and staff addresses, never anything of the adult's.
+func (db *DB) Inbox(ctx context.Context, org string) (string, error) {
+	var inbox string
+	err := db.GetContext(ctx, &inbox, db.Rebind(`SELECT inbox FROM organisations WHERE code = ?`), org)
+	if isNoRows(err) {
+		return "", nil
+	}
+	return inbox, err
+}
+
+// ManagerEmails returns the addresses of an organisation's enabled managers.
+func (db *DB) ManagerEmails(ctx context.Context, org string) ([]string, error) {
+	var emails []string
+	err := db.SelectContext(ctx, &emails, db.Rebind(`SELECT email FROM users WHERE org_code = ? AND role IN (?, ?) AND NOT disabled ORDER BY email`),
+		org, safeguard.RolePrisonManager, safeguard.RoleLAManager)
+	return emails, err
+}
+
+// UserEmail returns an enabled user's address, or "" if there is none.
+func (db *DB) UserEmail(ctx context.Context, id int64) (string, error) {
+	var email string
+	err := db.GetContext(ctx, &email, db.Rebind(`SELECT email FROM users WHERE id = ? AND NOT disabled`), id)
+	if isNoRows(err) {
+		return "", nil
+	}
+	return email, err
+}
+
+// OverdueClock is one clock past due in the overdue audit.
+type OverdueClock struct {
+	Reference     string     `db:"reference" json:"reference"`
+	Establishment string     `db:"establishment" json:"establishment"`
+	Stage         string     `db:"stage" json:"stage"`
+	Clock         string     `db:"name" json:"clock"`
+	Organisation  string     `db:"org_code" json:"organisation"`
+	Due           time.Time  `db:"due_at" json:"due"`
+	Step          int        `db:"step" json:"step"`
+	BreachedAt    *time.Time `db:"breached_at" json:"breached_at,omitempty"`
+}
+
+// Overdue returns every counting clock past due at now, among concerns in scope, most overdue
+// first. limit caps the rows (0: 1000).
+func (db *DB) Overdue(ctx context.Context, scope safeguard.Scope, now time.Time, limit int) ([]OverdueClock, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	where, args := scopeClause(scope)
+	args = append([]any{safeguard.ClockRunning, safeguard.ClockBreached, now.UTC()}, args...)
+	args = append(args, limit)
+	var rows []OverdueClock
+	err := db.SelectContext(ctx, &rows, db.Rebind(`
+		SELECT k.reference, c.establishment, c.stage, k.name, k.org_code, k.due_at, k.step, k.breached_at
+		FROM clocks k JOIN concerns c ON c.reference = k.reference
+		WHERE k.state IN (?, ?) AND k.due_at < ? AND `+where+`
+		ORDER BY k.due_at, k.reference LIMIT ?`), args...)
+	for i := range rows {
+		rows[i].Due = rows[i].Due.UTC()
+	}
+	return rows, err
+}
+
+// loadClocks and loadContributions fill a concern read for one caller.
+func (db *DB) loadClocks(ctx context.Context, c *safeguard.Concern) error {
+	err := db.SelectContext(ctx, &c.Clocks, db.Rebind(`SELECT id, name, org_code, state, started_at, due_at, step, breached_at, ended_at
+		FROM clocks WHERE reference = ? ORDER BY started_at, id`), c.Reference)
+	if err != nil {
+		return err
+	}
+	for i := range c.Clocks {
+		k := &c.Clocks[i]
+		k.Started, k.Due = k.Started.UTC(), k.Due.UTC()
+	}
+	return db.SelectContext(ctx, &c.Contributions, db.Rebind(`SELECT org_code, question, requested_at,
+		COALESCE(advice, '') AS advice, COALESCE(care_assessment, '') AS care_assessment, answered_at
+		FROM contributions WHERE reference = ? ORDER BY requested_at, clock_id`), c.Reference)
+}
