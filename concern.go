@@ -149,7 +149,7 @@ type ConcernFilter struct {
 	Establishment string
 	Overdue       bool      // only concerns with a clock past due at Now
 	Now           time.Time // when "overdue" is judged
-	Q             string // a reference, a prison number, or part of the adult's name
+	Q             string    // a reference, a prison number, or part of the adult's name
 	Limit         int
 	Cursor        string
 }
