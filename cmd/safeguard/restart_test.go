@@ -208,3 +208,46 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestLadderCarriesOnAfterKill kills the process between two rungs of a clock's ladder and
+// restarts it: the next rung still arrives, once, and no earlier rung is sent again.
+func TestLadderCarriesOnAfterKill(t *testing.T) {
+	relay := mailtest.Start(t)
+	e := env{
+		"SAFEGUARD_DATA_DIR":    t.TempDir(),
+		"SAFEGUARD_ADDR":        freeAddr(t),
+		"SMTP_URL":              relay.URL(),
+		"SAFEGUARD_POLICY_FILE": writePolicy(t, strings.NewReplacer("due: 6s", "due: 8s", "-3s", "-4s", "at: 3s", "at: 6s", "at: 6s, notify: [responsible_managers, partner", "at: 12s, notify: [responsible_managers, partner").Replace(fastPolicy)),
+	}
+	tokens := demoTokens(t, e)
+	p := startProcess(t, e)
+	req, _ := http.NewRequest("POST", "http://"+e["SAFEGUARD_ADDR"]+"/api/v1/concerns", strings.NewReader(raiseBody(nil)))
+	req.Header.Set("Authorization", "Bearer "+tokens[lead])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("raise: %v %v", err, res)
+	}
+	res.Body.Close()
+
+	waitFor(t, 30*time.Second, "the overdue notice", func() bool { return len(ladderMail(relay)) >= 2 })
+	p.kill()
+	if n := len(ladderMail(relay)); n != 2 {
+		t.Fatalf("%d ladder messages before the kill, want the reminder and the overdue notice", n)
+	}
+	p = startProcess(t, e)
+	waitFor(t, 90*time.Second, "both escalations", func() bool { return len(ladderMail(relay)) >= 5 })
+	time.Sleep(2 * time.Second)
+	msgs := ladderMail(relay)
+	if len(msgs) != 5 {
+		for _, m := range msgs {
+			t.Logf("%v %s", m.To, m.Subject)
+		}
+		t.Fatalf("%d ladder messages after the restart, want 5 (each rung once)", len(msgs))
+	}
+	for i, kind := range []string{"Reminder", "Overdue", "Escalation", "Escalation", "Escalation"} {
+		if !strings.HasPrefix(msgs[i].Subject, kind) {
+			t.Errorf("message %d is %q, want %s", i, msgs[i].Subject, kind)
+		}
+	}
+	p.terminate()
+}
