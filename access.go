@@ -38,6 +38,7 @@ type Involvement struct {
 	Establishment string
 	HostLA        string
 	Others        []string // asked to contribute, or receiving a transfer or release
+	Previous      []string // owned or hosted it before a transfer: may read its history, not act
 }
 
 // involves reports whether org takes part in the concern.
@@ -73,6 +74,12 @@ func Authorize(u *User, a Action, c *Involvement) error {
 	}
 	// For a raise, c names the establishment chosen, not an existing concern: nothing can leak.
 	if c != nil && a != ActionRaise && !(u.Role == RoleAuditor || c.involves(u.OrgCode)) {
+		if slices.Contains(c.Previous, u.OrgCode) {
+			if a == ActionRead {
+				return nil
+			}
+			return Errorf(EFORBIDDEN, "the concern has been transferred: %s no longer acts on it", u.OrgCode)
+		}
 		return Errorf(ENOTFOUND, "concern not found")
 	}
 	if allowed(u, a, c) {

@@ -44,6 +44,7 @@ type ClockInstance struct {
 	Due      time.Time `json:"due"`
 	State    string    `json:"state"`
 	Steps    int       `json:"steps_fired"` // how many ladder rungs have fired
+	Breached bool      `json:"breached"`    // a rung at or after due has fired
 	PausedAt time.Time `json:"paused_at,omitzero"`
 	Ended    time.Time `json:"ended,omitzero"`
 }
@@ -83,6 +84,7 @@ type Lifecycle struct {
 	Findings        bool                 `json:"findings"`
 	ClosureProposed bool                 `json:"closure_proposed"`
 	Handover        *Handover            `json:"handover,omitempty"`
+	Previous        []string             `json:"previous,omitempty"` // owners and host LAs before transfers
 	Clocks          []*ClockInstance     `json:"clocks"`
 	ClockSeq        int                  `json:"clock_seq"`
 }
@@ -117,7 +119,7 @@ func (l *Lifecycle) Open() bool {
 
 // Involvement is how organisations take part, for the access policy.
 func (l *Lifecycle) Involvement() *Involvement {
-	inv := &Involvement{Establishment: l.Establishment, HostLA: l.HostLA}
+	inv := &Involvement{Establishment: l.Establishment, HostLA: l.HostLA, Previous: l.Previous}
 	for _, c := range l.Contributions {
 		inv.Others = appendNew(inv.Others, c.Org)
 	}
@@ -222,6 +224,18 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 	if l.Stage == StagePaused && cmd.Action != ActionResume && cmd.Action != ActionAcknowledge && cmd.Action != ActionContribute {
 		return conflict("the concern is paused: resume it first")
 	}
+	if h := l.Handover; h != nil && cmd.Action != ActionAcknowledge && cmd.Action != ActionContribute {
+		// A release or referral ends the prison's part: nothing more is done until the receiving
+		// authority acknowledges. A transfer lets the enquiry go on, but not end or be passed on
+		// elsewhere, until the new establishment takes it over.
+		switch {
+		case h.Kind != HandoverTransfer:
+			return conflict("the concern is being handed over to %s and awaits their acknowledgement", h.To)
+		case cmd.Action == ActionProposeClosure || cmd.Action == ActionSignOffClosure || cmd.Action == ActionRelease ||
+			cmd.Action == ActionTransfer || (cmd.Action == ActionTriage && cmd.Input.Decision == "refer_to_la"):
+			return conflict("a transfer to %s awaits acknowledgement", h.To)
+		}
+	}
 	switch cmd.Action {
 	case ActionAcknowledge:
 		return l.acknowledge(ch, actor, now)
@@ -283,8 +297,13 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 		answer.Advice, answer.CareAssessment = in.Advice, in.CareAssessment
 		ch.Contribution = &answer
 		ch.Event, ch.Detail["organisation"], ch.Detail["care_assessment"] = "contributed", actor.OrgCode, in.CareAssessment
-		if l.Stage == StageLAContribution && l.outstanding() == 0 {
-			l.Stage = StageEnquiry
+		if l.outstanding() == 0 {
+			switch {
+			case l.Stage == StageLAContribution:
+				l.Stage = StageEnquiry
+			case l.Stage == StagePaused && l.PausedFrom == StageLAContribution:
+				l.PausedFrom = StageEnquiry // resumes to the enquiry, as nothing is outstanding
+			}
 		}
 		ch.Notify = append(ch.Notify, Notification{"contribution_received", l.Establishment})
 	case ActionFindings:
@@ -343,6 +362,9 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 				// The clock resumes with the time it had left: its due moves by the paused span.
 				c.Due = c.Due.Add(now.Sub(c.PausedAt))
 				c.State, c.PausedAt = ClockRunning, time.Time{}
+				if c.Breached {
+					c.State = ClockBreached // it had no time left, and still has none
+				}
 				ch.Ended = append(ch.Ended, c)
 			}
 		}
@@ -355,7 +377,7 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 			return conflict("a handover to %s awaits acknowledgement", l.Handover.To)
 		}
 		t := cmd.Target
-		if t == nil || !t.Kind.IsEstablishment() || t.Code == l.Establishment {
+		if t == nil || !t.Kind.IsEstablishment() || t.Code == l.Establishment || t.HostLA == "" {
 			return FieldErrors(map[string]string{"to_establishment": "must be another prison or approved premises"})
 		}
 		l.Handover = &Handover{Kind: HandoverTransfer, To: t.Code, HostLA: t.HostLA}
@@ -408,17 +430,21 @@ func (l *Lifecycle) acknowledge(ch *Change, actor User, now time.Time) error {
 			// The new establishment and its host LA take the concern over; earlier ones keep
 			// their history but no longer act.
 			ch.Joined[l.Establishment], ch.Joined[l.HostLA] = "previous", "previous"
+			l.Previous = appendNew(appendNew(slices.Clone(l.Previous), l.Establishment), l.HostLA)
 			l.Establishment, l.HostLA = h.To, h.HostLA
 			ch.Joined[h.To], ch.Joined[h.HostLA] = "establishment", "host_la"
 			for _, c := range l.Clocks {
-				if c.Live() && c.Name != ClockLAContribution {
+				if (c.Live() || c.State == ClockPaused) && c.Name != ClockLAContribution && c.Name != ClockHandoverAcknowledgement {
+					// The new establishment's lead is not known yet: its inbox is told.
 					c.Org, c.Partner = l.responsibleFor(c.Name)
+					c.Assignee = 0
 					ch.Ended = append(ch.Ended, c)
 				}
 			}
 			l.Handover = nil
 		default:
-			l.Stage = StageHandedOver
+			l.endAll(ch, now)
+			l.Stage, l.PausedFrom = StageHandedOver, ""
 		}
 		return nil
 	}
@@ -467,7 +493,7 @@ func (l *Lifecycle) start(name, org, partner string, assignee int64, now time.Ti
 func (l *Lifecycle) end(ch *Change, name, org, state string, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.Name == name && (org == "" || c.Org == org) && (c.Live() || c.State == ClockPaused) {
-			c.State, c.Ended = state, now
+			c.State, c.Ended, c.PausedAt = state, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}
 	}
@@ -476,7 +502,7 @@ func (l *Lifecycle) end(ch *Change, name, org, state string, now time.Time) {
 func (l *Lifecycle) endID(ch *Change, id, state string, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.ID == id && (c.Live() || c.State == ClockPaused) {
-			c.State, c.Ended = state, now
+			c.State, c.Ended, c.PausedAt = state, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}
 	}
@@ -486,7 +512,7 @@ func (l *Lifecycle) endID(ch *Change, id, state string, now time.Time) {
 func (l *Lifecycle) endAll(ch *Change, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.Live() || c.State == ClockPaused {
-			c.State, c.Ended = ClockStopped, now
+			c.State, c.Ended, c.PausedAt = ClockStopped, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}
 	}

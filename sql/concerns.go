@@ -234,6 +234,8 @@ func (db *DB) Involvement(ctx context.Context, ref string) (*safeguard.Involveme
 			inv.Establishment = r.Org
 		case "host_la":
 			inv.HostLA = r.Org
+		case "previous":
+			inv.Previous = append(inv.Previous, r.Org)
 		default:
 			inv.Others = append(inv.Others, r.Org)
 		}

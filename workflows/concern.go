@@ -207,6 +207,7 @@ func (w *concern) run(ctx workflow.Context) error {
 			sel.AddFuture(workflow.NewTimer(timerCtx, wait), func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
 		}
 		sel.AddReceive(w.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {}) // cancelled: the loop's next turn ends it
 		sel.Select(ctx)
 		cancelTimer() // a timer whose clock was stopped or moved is not left behind
 		if fired {

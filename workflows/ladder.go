@@ -75,7 +75,7 @@ func (w *concern) fire(ctx workflow.Context, r *rung) error {
 	}
 	c.Steps = r.index + 1
 	if breached {
-		c.State = safeguard.ClockBreached
+		c.State, c.Breached = safeguard.ClockBreached, true
 	}
 	w.deliver(ctx, keys)
 	w.upsertSearchAttributes(ctx)
