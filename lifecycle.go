@@ -172,22 +172,21 @@ type Input struct {
 // Change is what one action does: the new stage, the clocks it starts and ends, what joins
 // the concern, the timeline entry, and who is told.
 type Change struct {
-	Action        Action               `json:"action"`
-	At            time.Time            `json:"at"`
-	ActorID       int64                `json:"actor_id"`
-	ActorOrg      string               `json:"actor_org"`
-	Stage         Stage                `json:"stage"`
-	Establishment string               `json:"establishment"`
-	HostLA        string               `json:"host_la"`
-	Started       []*ClockInstance     `json:"started,omitempty"`
-	Ended         []*ClockInstance     `json:"ended,omitempty"`  // met, stopped, paused or resumed: their new state
-	Joined        map[string]string    `json:"joined,omitempty"` // organisation -> relation
-	Contribution  *ContributionState   `json:"contribution,omitempty"`
-	Event         string               `json:"event"`
-	Detail        map[string]any       `json:"detail,omitempty"`
-	Notify        []Notification       `json:"notify,omitempty"`
-	Lifecycle     *Lifecycle           `json:"-"`
-	Contributions []*ContributionState `json:"-"`
+	Action        Action             `json:"action"`
+	At            time.Time          `json:"at"`
+	ActorID       int64              `json:"actor_id"`
+	ActorOrg      string             `json:"actor_org"`
+	Stage         Stage              `json:"stage"`
+	Establishment string             `json:"establishment"`
+	HostLA        string             `json:"host_la"`
+	Started       []*ClockInstance   `json:"started,omitempty"`
+	Ended         []*ClockInstance   `json:"ended,omitempty"`  // met, stopped, paused or resumed: their new state
+	Joined        map[string]string  `json:"joined,omitempty"` // organisation -> relation
+	Contribution  *ContributionState `json:"contribution,omitempty"`
+	Event         string             `json:"event"`
+	Detail        map[string]any     `json:"detail,omitempty"`
+	Notify        []Notification     `json:"notify,omitempty"`
+	Lifecycle     *Lifecycle         `json:"-"`
 }
 
 // Notification is a message a change sends: a template, to an organisation's inbox.
@@ -215,7 +214,6 @@ func (l *Lifecycle) Apply(cmd Command, now time.Time, due Scheduler) (*Change, e
 		return nil, err
 	}
 	ch.Stage, ch.Establishment, ch.HostLA, ch.Lifecycle = next.Stage, next.Establishment, next.HostLA, next
-	ch.Contributions = next.Contributions
 	return ch, nil
 }
 

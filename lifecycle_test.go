@@ -319,9 +319,6 @@ func lcChangeProblems(before *Lifecycle, cmd Command, at time.Time, ch *Change) 
 	if ch.Event == "" {
 		bad("the Change has no timeline event")
 	}
-	if !reflect.DeepEqual(ch.Contributions, next.Contributions) {
-		bad("Change.Contributions is not the new state's")
-	}
 	old := lcPointers(before)
 	for p := range lcPointers(next) {
 		if old[p] {

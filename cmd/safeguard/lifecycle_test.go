@@ -140,8 +140,6 @@ func TestLadderEndToEnd(t *testing.T) {
 			t.Errorf("overdue CSV for the auditor: %v %q", err, res.body)
 		}
 		wantError(t, svc.do("GET", "/api/v1/overdue", lead, nil), 403, "forbidden")
-		other := otherPrisonLead(t, svc)
-		_ = other
 	})
 
 	t.Run("acknowledging stops the clock and nothing more is sent for it", func(t *testing.T) {
