@@ -32,12 +32,15 @@ type ChangeApplied struct {
 func (a *Activities) ApplyChange(ctx context.Context, in ChangeInput) (*ChangeApplied, error) {
 	ch := in.Change
 	var msgs []sgsql.Mail
-	for _, n := range ch.Notify {
-		org, err := a.DB.FindOrganisation(ctx, n.Org)
-		if err != nil {
+	var est *safeguard.Organisation
+	if len(ch.Notify) > 0 {
+		var err error
+		if est, err = a.DB.FindOrganisation(ctx, ch.Establishment); err != nil {
 			return nil, a.permanentIfDomain(err)
 		}
-		est, err := a.DB.FindOrganisation(ctx, ch.Establishment)
+	}
+	for _, n := range ch.Notify {
+		org, err := a.DB.FindOrganisation(ctx, n.Org)
 		if err != nil {
 			return nil, a.permanentIfDomain(err)
 		}

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/safeguard-project/safeguard"
-	"github.com/safeguard-project/safeguard/calendar"
 )
 
 // actionPaths maps the last segment of POST /api/v1/concerns/{ref}/… onto the lifecycle action.
@@ -141,13 +140,6 @@ func (s *Server) updateError(ref string, err error) error {
 		"the action could not be confirmed in time; repeat it with the same Idempotency-Key to get its outcome"), err)
 }
 
-func orUnavailable(err error) error {
-	if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
-		return unavailable(err)
-	}
-	return err
-}
-
 // overdueRow is one line of the overdue list.
 type overdueRow struct {
 	Reference       string     `json:"reference"`
@@ -160,8 +152,6 @@ type overdueRow struct {
 	Step            int        `json:"step_reached"`
 	BreachedAt      *time.Time `json:"breached_at,omitempty"`
 }
-
-var england = calendar.EnglandAndWales()
 
 // overdue is GET /api/v1/overdue: every clock past due in the caller's scope, most overdue
 // first, as JSON or, with Accept: text/csv, as CSV.

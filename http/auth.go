@@ -26,10 +26,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		u, err := s.DB.Authenticate(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
-			if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
-				err = unavailable(err)
-			}
-			s.error(w, r, err)
+			s.error(w, r, orUnavailable(err))
 			return
 		}
 		infoOf(r).user = u // for the request log

@@ -24,8 +24,12 @@ import (
 	"github.com/safeguard-project/safeguard/workflows"
 )
 
-// london is where concerns are raised; the year in a reference is the year there.
-var london = calendar.EnglandAndWales().Location()
+// england is the calendar deadlines are counted in; london is where concerns are raised, and
+// the year in a reference is the year there.
+var (
+	england = calendar.EnglandAndWales()
+	london  = england.Location()
+)
 
 // raiseConcern is POST /api/v1/concerns. Checks run in the order that writes nothing on any
 // refusal: who is asking (401, 403), the body (400, 413, 422), the establishment (422, 403).
@@ -76,10 +80,7 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 	}
 	ref, replay, err := s.DB.AllocateReference(r.Context(), est.Code, now.In(london).Year(), key)
 	if err != nil {
-		if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
-			err = unavailable(err)
-		}
-		s.error(w, r, err)
+		s.error(w, r, orUnavailable(err))
 		return
 	}
 	concern, err := s.startConcern(r.Context(), workflows.ConcernInput{
@@ -157,10 +158,7 @@ func (s *Server) getConcern(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, "read", ref, err)
 	if err != nil {
-		if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
-			err = unavailable(err)
-		}
-		s.error(w, r, err)
+		s.error(w, r, orUnavailable(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -187,10 +185,7 @@ func (s *Server) listConcerns(w http.ResponseWriter, r *http.Request) {
 	items, next, err := s.DB.ListConcerns(r.Context(), safeguard.ScopeOf(u), f)
 	s.audit(r, "list", "", err)
 	if err != nil {
-		if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
-			err = unavailable(err)
-		}
-		s.error(w, r, err)
+		s.error(w, r, orUnavailable(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, concernList{Items: items, NextCursor: next})

@@ -66,6 +66,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// orUnavailable passes application errors through and treats any other failure of a store
+// call as the store being unavailable.
+func orUnavailable(err error) error {
+	if safeguard.ErrorCode(err) == safeguard.EINTERNAL {
+		return unavailable(err)
+	}
+	return err
+}
+
 // unavailable marks an infrastructure failure (database, Temporal) as EUNAVAILABLE: the caller
 // gets 503 and a retry hint, the log gets the cause.
 func unavailable(err error) error {

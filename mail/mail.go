@@ -17,6 +17,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/safeguard-project/safeguard/calendar"
 )
 
 // Message is a rendered message, ready for the outbox.
@@ -37,15 +39,7 @@ type Notice struct {
 	Due           string // for ladder mail: when it falls due, in words, UK time
 }
 
-var london = mustLocation("Europe/London")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var london = calendar.EnglandAndWales().Location()
 
 // FormatTime writes a deadline as people in England read it: "Tuesday 29 December 2026 at 16:00".
 func FormatTime(t time.Time) string { return t.In(london).Format("Monday 2 January 2006 at 15:04") }

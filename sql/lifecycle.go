@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -161,7 +162,7 @@ func (db *DB) RecordStep(ctx context.Context, s StepRecord) (bool, error) {
 			s.Index+1, state, breachedAt, s.Reference, s.ClockID); err != nil {
 			return err
 		}
-		key := s.ClockID + "/step-" + itoa(s.Index)
+		key := s.ClockID + "/step-" + strconv.Itoa(s.Index)
 		if err := db.addEvent(ctx, tx, s.Reference, key, at, "ladder_step", nil, "", detail); err != nil {
 			return err
 		}
@@ -169,11 +170,6 @@ func (db *DB) RecordStep(ctx context.Context, s StepRecord) (bool, error) {
 		return db.enqueue(ctx, tx, s.Reference, at, s.Mail)
 	})
 	return recorded, err
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 // Inbox returns an organisation's safeguarding inbox, or "" if it has none. Ladder recipients
@@ -238,7 +234,7 @@ func (db *DB) Overdue(ctx context.Context, scope safeguard.Scope, now time.Time,
 	return rows, err
 }
 
-// loadClocks and loadContributions fill a concern read for one caller.
+// loadClocks fills a concern's clocks and contributions.
 func (db *DB) loadClocks(ctx context.Context, c *safeguard.Concern) error {
 	err := db.SelectContext(ctx, &c.Clocks, db.Rebind(`SELECT id, name, org_code, state, started_at, due_at, step, breached_at, ended_at
 		FROM clocks WHERE reference = ? ORDER BY started_at, id`), c.Reference)
