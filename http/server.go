@@ -87,7 +87,13 @@ func (s *Server) Handler() http.Handler {
 	concernPage.Use(s.authenticate)
 	concernPage.HandleFunc("/{ref}", s.getConcern).Methods(http.MethodGet)
 
+	r.PathPrefix("/static/").Handler(s.static()).Methods(http.MethodGet, http.MethodHead)
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wantsHTML(r) {
+			s.webError(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "There is no page at this address."))
+			return
+		}
 		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such page"))
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +115,8 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+		// Pages carry no script and no inline style: the policy forbids both.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		next.ServeHTTP(w, r)
 	})
 }
