@@ -147,7 +147,6 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-
 // pages holds each page template parsed with the layout and partials, built once.
 var pages = struct {
 	once sync.Once
