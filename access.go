@@ -39,6 +39,25 @@ type Involvement struct {
 	HostLA        string
 	Others        []string // asked to contribute, or receiving a transfer or release
 	Previous      []string // owned or hosted it before a transfer: may read its history, not act
+
+	// StaffAllegationAt names the establishment whose staff the concern makes an allegation
+	// against ("" if none). There, only its prison managers and the person who raised it may
+	// see the concern: the others are colleagues of the person accused. RaisedBy is that
+	// person's user ID.
+	StaffAllegationAt string
+	RaisedBy          int64
+}
+
+// hiddenFrom reports whether a concern alleging abuse by staff is withheld from u: everyone
+// at the establishment concerned but its managers and the person who raised it.
+func (i *Involvement) hiddenFrom(u *User) bool {
+	return i.StaffAllegationAt != "" && u.OrgCode == i.StaffAllegationAt && !u.seesStaffAllegations() && u.ID != i.RaisedBy
+}
+
+// seesStaffAllegations names the roles that may see an allegation against staff of their own
+// establishment.
+func (u *User) seesStaffAllegations() bool {
+	return u.Role == RolePrisonManager || u.Role == RoleAuditor
 }
 
 // involves reports whether org takes part in the concern.
@@ -48,17 +67,22 @@ func (i *Involvement) involves(org string) bool {
 
 // Scope is what a person may see, in the form the SQL layer applies inside its queries:
 // All for national read-only roles, otherwise the concerns that involve Org.
+//
+// Unless SeesStaffAllegations, concerns alleging abuse by staff of Org are left out, except
+// those raised by User (see Involvement.StaffAllegationAt).
 type Scope struct {
-	All bool
-	Org string
+	All                  bool
+	Org                  string
+	User                 int64
+	SeesStaffAllegations bool
 }
 
 // ScopeOf returns the read scope of a user. Callers must have authenticated the user.
 func ScopeOf(u *User) Scope {
 	if u.Role == RoleAuditor {
-		return Scope{All: true}
+		return Scope{All: true, User: u.ID, SeesStaffAllegations: true}
 	}
-	return Scope{Org: u.OrgCode}
+	return Scope{Org: u.OrgCode, User: u.ID, SeesStaffAllegations: u.seesStaffAllegations()}
 }
 
 // Authorize is the one access policy: every path (API, web, exports, reports, CLI) asks it
@@ -73,6 +97,9 @@ func Authorize(u *User, a Action, c *Involvement) error {
 		return Errorf(EUNAUTHORIZED, "sign in or present an API token")
 	}
 	// For a raise, c names the establishment chosen, not an existing concern: nothing can leak.
+	if c != nil && a != ActionRaise && c.hiddenFrom(u) {
+		return Errorf(ENOTFOUND, "concern not found")
+	}
 	if c != nil && a != ActionRaise && !(u.Role == RoleAuditor || c.involves(u.OrgCode)) {
 		if slices.Contains(c.Previous, u.OrgCode) {
 			if a == ActionRead {

@@ -2,6 +2,7 @@ package safeguard
 
 import (
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -44,7 +45,15 @@ const (
 )
 
 func testConcern() *Involvement {
-	return &Involvement{Establishment: ownerPrison, HostLA: hostLA, Others: []string{askedLA, askedHealth, askedPrison}}
+	return &Involvement{Establishment: ownerPrison, HostLA: hostLA, Others: []string{askedLA, askedHealth, askedPrison}, RaisedBy: 99}
+}
+
+// staffAllegation is testConcern alleging abuse by staff of the owner prison, raised by the
+// user with ID raisedBy.
+func staffAllegation(raisedBy int64) *Involvement {
+	c := testConcern()
+	c.StaffAllegationAt, c.RaisedBy = ownerPrison, raisedBy
+	return c
 }
 
 // testOrg is an organisation a user can belong to, and how it relates to testConcern.
@@ -79,6 +88,12 @@ func wantAuthorize(u *User, a Action, c *Involvement) string {
 	isHostLA := c != nil && org == c.HostLA
 	isAsked := c != nil && slices.Contains(c.Others, org)
 	takesPart := isOwner || isHostLA || isAsked
+
+	// An allegation against staff of the user's own establishment does not exist for them,
+	// unless they manage the establishment, audit, or raised it themselves.
+	if c != nil && a != ActionRaise && c.StaffAllegationAt == org && u.Role != RolePrisonManager && u.Role != RoleAuditor && u.ID != c.RaisedBy {
+		return ENOTFOUND
+	}
 
 	// A concern that does not involve the user's organisation does not exist for them,
 	// except for the national auditor who sees everything.
@@ -131,14 +146,17 @@ func wantAuthorize(u *User, a Action, c *Involvement) string {
 }
 
 func describeConcern(c *Involvement) string {
-	if c == nil {
+	switch {
+	case c == nil:
 		return "no concern"
+	case c.StaffAllegationAt != "":
+		return fmt.Sprintf("an allegation against staff of %s raised by user %d", c.StaffAllegationAt, c.RaisedBy)
 	}
 	return "a concern"
 }
 
 func TestAuthorize_exhaustive(t *testing.T) {
-	concerns := []*Involvement{nil, testConcern()}
+	concerns := []*Involvement{nil, testConcern(), staffAllegation(99), staffAllegation(1)}
 	rows := 0
 	for _, role := range Roles {
 		for _, org := range testOrgs {
@@ -156,7 +174,7 @@ func TestAuthorize_exhaustive(t *testing.T) {
 			}
 		}
 	}
-	want := len(Roles) * len(testOrgs) * 2 * len(allActions)
+	want := len(Roles) * len(testOrgs) * len(concerns) * len(allActions)
 	if rows != want {
 		t.Errorf("checked %d rows; want %d", rows, want)
 	}
@@ -264,6 +282,14 @@ func TestAuthorize_handWritten(t *testing.T) {
 		{"a practitioner may not raise", laPrac, ActionRaise, nil, EFORBIDDEN},
 		{"a prison lead recorded in a local authority may not raise", misplacedLead, ActionRaise, nil, EFORBIDDEN},
 		{"a prison lead may not triage without a concern", lead, ActionTriage, nil, EFORBIDDEN},
+		{"an allegation against staff is hidden from the establishment's other prison leads", lead, ActionRead, staffAllegation(99), ENOTFOUND},
+		{"the lead who raised an allegation against staff reads it", &User{ID: 5, Role: RolePrisonLead, OrgCode: ownerPrison, OrgKind: KindPrison}, ActionRead, staffAllegation(5), ""},
+		{"the lead who raised an allegation against staff triages it", &User{ID: 5, Role: RolePrisonLead, OrgCode: ownerPrison, OrgKind: KindPrison}, ActionTriage, staffAllegation(5), ""},
+		{"the establishment's manager sees an allegation against its staff", manager, ActionRead, staffAllegation(99), ""},
+		{"the host LA sees an allegation against the prison's staff", laPrac, ActionAcknowledge, staffAllegation(99), ""},
+		{"an admin of the establishment does not see an allegation against its staff", &User{Role: RoleAdmin, OrgCode: ownerPrison, OrgKind: KindPrison}, ActionRead, staffAllegation(99), ENOTFOUND},
+		{"after a transfer out, the establishment's leads still cannot read it", lead, ActionRead, &Involvement{Establishment: askedPrison, HostLA: hostLA, Previous: []string{ownerPrison}, StaffAllegationAt: ownerPrison, RaisedBy: 99}, ENOTFOUND},
+		{"the receiving establishment's lead sees a transferred allegation", &User{Role: RolePrisonLead, OrgCode: askedPrison, OrgKind: KindPrison}, ActionAcknowledge, staffAllegation(99), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Authorize(tc.u, tc.a, tc.c)
@@ -321,11 +347,11 @@ func TestAuthorize_raiseNamingAnotherEstablishmentIsForbidden(t *testing.T) {
 func TestScopeOf(t *testing.T) {
 	for _, role := range Roles {
 		t.Run(string(role), func(t *testing.T) {
-			u := &User{Role: role, OrgCode: hostLA, OrgKind: KindLocalAuthority}
+			u := &User{ID: 7, Role: role, OrgCode: hostLA, OrgKind: KindLocalAuthority}
 			got := ScopeOf(u)
-			want := Scope{Org: hostLA}
+			want := Scope{Org: hostLA, User: 7, SeesStaffAllegations: role == RolePrisonManager}
 			if role == RoleAuditor {
-				want = Scope{All: true}
+				want = Scope{All: true, User: 7, SeesStaffAllegations: true}
 			}
 			if got != want {
 				t.Errorf("ScopeOf(%s) = %+v; want %+v", role, got, want)

@@ -90,6 +90,10 @@ type Raise struct {
 	Consent         *Consent         `json:"consent" validate:"required"`
 	CapacityConcern *bool            `json:"capacity_concern" validate:"required"`
 	DesiredOutcomes *DesiredOutcomes `json:"desired_outcomes" validate:"required"`
+	// AllegationAgainstStaff says the risk comes from a member of the establishment's staff (a
+	// person in a position of trust); the concern is then hidden from the establishment's
+	// other prison leads (see Involvement.StaffAllegationAt).
+	AllegationAgainstStaff bool `json:"allegation_against_staff"`
 }
 
 // Concern is one safeguarding concern about one adult, from raising to closure. Its Reference

@@ -85,8 +85,10 @@ type Lifecycle struct {
 	ClosureProposed bool                 `json:"closure_proposed"`
 	Handover        *Handover            `json:"handover,omitempty"`
 	Previous        []string             `json:"previous,omitempty"` // owners and host LAs before transfers
-	Clocks          []*ClockInstance     `json:"clocks"`
-	ClockSeq        int                  `json:"clock_seq"`
+	// StaffAllegationAt is the establishment whose staff the concern alleges abuse by, if any.
+	StaffAllegationAt string           `json:"staff_allegation_at,omitempty"`
+	Clocks            []*ClockInstance `json:"clocks"`
+	ClockSeq          int              `json:"clock_seq"`
 }
 
 // Handover is a concern being passed to another organisation, which must acknowledge it.
@@ -119,7 +121,8 @@ func (l *Lifecycle) Open() bool {
 
 // Involvement is how organisations take part, for the access policy.
 func (l *Lifecycle) Involvement() *Involvement {
-	inv := &Involvement{Establishment: l.Establishment, HostLA: l.HostLA, Previous: l.Previous}
+	inv := &Involvement{Establishment: l.Establishment, HostLA: l.HostLA, Previous: l.Previous,
+		StaffAllegationAt: l.StaffAllegationAt, RaisedBy: l.RaisedBy}
 	for _, c := range l.Contributions {
 		inv.Others = appendNew(inv.Others, c.Org)
 	}

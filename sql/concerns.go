@@ -104,13 +104,17 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 	}
 	// PostgreSQL keeps microseconds; SQLite would keep nanoseconds. Store what both can.
 	c.RaisedAt = c.RaisedAt.UTC().Truncate(time.Microsecond)
+	var staffAllegationAt any
+	if c.Raise.AllegationAgainstStaff {
+		staffAllegationAt = c.Establishment
+	}
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, db.Rebind(`
 			INSERT INTO concerns (reference, establishment, host_la, stage, raised_by, raised_at, updated_at,
-				subject_prison_number, subject_name_lower, immediate_risk, details)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING`),
+				subject_prison_number, subject_name_lower, immediate_risk, details, staff_allegation_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING`),
 			c.Reference, c.Establishment, c.HostLA, safeguard.StageNotification, c.RaisedBy, c.RaisedAt, c.RaisedAt,
-			c.Raise.Subject.PrisonNumber, strings.ToLower(c.Raise.Subject.Name), *c.Raise.ImmediateRisk, string(details))
+			c.Raise.Subject.PrisonNumber, strings.ToLower(c.Raise.Subject.Name), *c.Raise.ImmediateRisk, string(details), staffAllegationAt)
 		if err != nil {
 			return err
 		}
@@ -170,10 +174,22 @@ const concernColumns = `c.reference, c.stage, c.establishment, c.host_la, c.rais
 // scopeClause returns the SQL condition, and its argument, that limits concerns (aliased c) to
 // the scope: every concern for a national scope, otherwise those involving the organisation.
 func scopeClause(s safeguard.Scope) (string, []any) {
-	if s.All {
+	var conds []string
+	var args []any
+	if !s.All {
+		conds = append(conds, "EXISTS (SELECT 1 FROM concern_orgs co WHERE co.reference = c.reference AND co.org_code = ?)")
+		args = append(args, s.Org)
+	}
+	if !s.SeesStaffAllegations {
+		// Withheld: allegations against staff of the viewer's own establishment that the viewer
+		// did not raise (safeguard.Involvement.StaffAllegationAt).
+		conds = append(conds, "(c.staff_allegation_at IS NULL OR c.staff_allegation_at <> ? OR c.raised_by = ?)")
+		args = append(args, s.Org, s.User)
+	}
+	if len(conds) == 0 {
 		return "1 = 1", nil
 	}
-	return "EXISTS (SELECT 1 FROM concern_orgs co WHERE co.reference = c.reference AND co.org_code = ?)", []any{s.Org}
+	return strings.Join(conds, " AND "), args
 }
 
 // FindConcern returns the concern with its timeline, or ENOTFOUND if it does not exist or is
@@ -228,6 +244,11 @@ func (db *DB) Involvement(ctx context.Context, ref string) (*safeguard.Involveme
 		return nil, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found")
 	}
 	inv := &safeguard.Involvement{}
+	err := db.QueryRowxContext(ctx, db.Rebind(`SELECT COALESCE(staff_allegation_at, ''), raised_by FROM concerns WHERE reference = ?`), ref).
+		Scan(&inv.StaffAllegationAt, &inv.RaisedBy)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range rows {
 		switch r.Relation {
 		case "establishment":

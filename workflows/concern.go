@@ -236,6 +236,9 @@ func (w *concern) start(ctx workflow.Context) error {
 		return nil
 	}
 	life := safeguard.NewLifecycle(w.in.Reference, w.in.Raise.Establishment, w.in.HostLA, w.in.RaisedBy, w.in.RaisedAt, w.due)
+	if w.in.Raise.AllegationAgainstStaff {
+		life.StaffAllegationAt = w.in.Raise.Establishment
+	}
 	in := w.in.RaiseInput
 	in.Clocks = life.Clocks
 	var rec activities.RaiseRecorded
