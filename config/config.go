@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-project/safeguard/mail"
+	"github.com/safeguard-project/safeguard/payload"
 	"github.com/safeguard-project/safeguard/policy"
 )
 
@@ -42,9 +43,16 @@ var Variables = []Variable{
 	{"OIDC_CLIENT_SECRET", "single sign-on client secret", "unset"},
 }
 
-// Known reports whether name is a variable of the contract.
+// Extensions are variables this implementation reads beyond DESIGN.md's table. They never
+// change what a contract variable means; each is named SAFEGUARD_… and documented like the
+// rest (usage text, README).
+var Extensions = []Variable{
+	{"SAFEGUARD_PAYLOAD_KEY", "key (32 bytes, base64) sealing concern data held in Temporal; every api and worker process needs the same one", "embedded: generated in the data dir; required with TEMPORAL_ADDRESS"},
+}
+
+// Known reports whether name is a variable of the contract or one of the extensions.
 func Known(name string) bool {
-	for _, v := range Variables {
+	for _, v := range append(Variables[:len(Variables):len(Variables)], Extensions...) {
 		if v.Name == name {
 			return true
 		}
@@ -65,6 +73,9 @@ type Config struct {
 	PolicyFile   string
 	Policy       policy.Policy // the file's, or the built-in policy
 	OIDC         *OIDC
+	// PayloadKey seals what the service hands to Temporal (package payload). nil in the
+	// embedded default without SAFEGUARD_PAYLOAD_KEY: the key then lives in the data dir.
+	PayloadKey []byte
 }
 
 // OIDC is single sign-on, set only when all three variables are.
@@ -127,6 +138,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		if host, _, err := splitHostPort(c.TemporalAddr); err != nil || host == "" {
 			return nil, &Error{"TEMPORAL_ADDRESS", fmt.Sprintf("must be host:port, e.g. temporal:7233 (got %q)", c.TemporalAddr)}
 		}
+	}
+	if v := get("SAFEGUARD_PAYLOAD_KEY", ""); v != "" {
+		k, err := payload.ParseKey(v)
+		if err != nil {
+			return nil, &Error{"SAFEGUARD_PAYLOAD_KEY", err.Error()}
+		}
+		c.PayloadKey = k
+	} else if c.TemporalAddr != "" {
+		return nil, &Error{"SAFEGUARD_PAYLOAD_KEY", "is required with TEMPORAL_ADDRESS: every api and worker process must seal and open Temporal payloads with the same key (e.g. `openssl rand -base64 32`)"}
 	}
 	if !namespacePattern.MatchString(c.Namespace) {
 		return nil, &Error{"TEMPORAL_NAMESPACE", "must be letters, digits, '.', '_' or '-'"}

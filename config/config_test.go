@@ -67,15 +67,19 @@ func TestLoadAcceptsGoodConfiguration(t *testing.T) {
 		{
 			name: "the scaled stack of docker-compose.yml",
 			vars: map[string]string{
-				"DATABASE_URL":       "postgres://safeguard:safeguard@postgres:5432/safeguard?sslmode=disable",
-				"TEMPORAL_ADDRESS":   "temporal:7233",
-				"TEMPORAL_NAMESPACE": "safeguarding-prod",
-				"SMTP_URL":           "smtp://user:pass@mailpit:1025?tls=none",
-				"MAIL_FROM":          "safeguarding@example.gov.uk",
-				"SAFEGUARD_ADDR":     "0.0.0.0:8080",
-				"SAFEGUARD_BASE_URL": "https://safeguarding.example.gov.uk/",
+				"DATABASE_URL":          "postgres://safeguard:safeguard@postgres:5432/safeguard?sslmode=disable",
+				"TEMPORAL_ADDRESS":      "temporal:7233",
+				"TEMPORAL_NAMESPACE":    "safeguarding-prod",
+				"SMTP_URL":              "smtp://user:pass@mailpit:1025?tls=none",
+				"MAIL_FROM":             "safeguarding@example.gov.uk",
+				"SAFEGUARD_ADDR":        "0.0.0.0:8080",
+				"SAFEGUARD_BASE_URL":    "https://safeguarding.example.gov.uk/",
+				"SAFEGUARD_PAYLOAD_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 			},
 			check: func(t *testing.T, c *Config) {
+				if string(c.PayloadKey) != "0123456789abcdef0123456789abcdef" {
+					t.Errorf("PayloadKey = %q, want the key decoded", c.PayloadKey)
+				}
 				if c.Embedded() {
 					t.Error("Embedded() is true with TEMPORAL_ADDRESS set")
 				}
@@ -212,6 +216,9 @@ func TestLoadRejectsBadConfigurationNamingTheVariable(t *testing.T) {
 		{"database other than postgres or sqlite", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
 		{"sqlite database URL without a path", map[string]string{"DATABASE_URL": "sqlite://"}, "DATABASE_URL"},
 		{"Temporal address without a port", map[string]string{"TEMPORAL_ADDRESS": "no-port"}, "TEMPORAL_ADDRESS"},
+		{"external Temporal without a payload key", map[string]string{"TEMPORAL_ADDRESS": "temporal:7233"}, "SAFEGUARD_PAYLOAD_KEY"},
+		{"a payload key that is too short", map[string]string{"SAFEGUARD_PAYLOAD_KEY": "c2hvcnQ="}, "SAFEGUARD_PAYLOAD_KEY"},
+		{"a payload key that is not base64", map[string]string{"SAFEGUARD_PAYLOAD_KEY": "not a key!"}, "SAFEGUARD_PAYLOAD_KEY"},
 		{"Temporal namespace with spaces and punctuation", map[string]string{"TEMPORAL_NAMESPACE": "bad ns!"}, "TEMPORAL_NAMESPACE"},
 		{"SMTP URL with an http scheme", map[string]string{"SMTP_URL": "http://x"}, "SMTP_URL"},
 		{"SMTP URL with a port out of range", map[string]string{"SMTP_URL": "smtp://host:99999"}, "SMTP_URL"},
@@ -276,7 +283,7 @@ func TestLoadErrorsNeverEchoSecrets(t *testing.T) {
 
 func TestKnownIsExactlyTheVariables(t *testing.T) {
 	seen := map[string]bool{}
-	for _, v := range Variables {
+	for _, v := range append(Variables[:len(Variables):len(Variables)], Extensions...) {
 		if seen[v.Name] {
 			t.Errorf("Variables lists %s twice", v.Name)
 		}
@@ -343,6 +350,22 @@ func TestEveryDesignConfigurationVariableIsInVariables(t *testing.T) {
 	for _, name := range designVariables(t) {
 		if !Known(name) {
 			t.Errorf("DESIGN.md's configuration table lists %s, but config.Variables does not", name)
+		}
+	}
+}
+
+// Extensions stay apart from the contract: named for this service, never one of DESIGN.md's.
+func TestExtensionsAreOursAndOutsideTheContract(t *testing.T) {
+	design := map[string]bool{}
+	for _, name := range designVariables(t) {
+		design[name] = true
+	}
+	for _, v := range Extensions {
+		if design[v.Name] {
+			t.Errorf("%s is in DESIGN.md's table: list it in Variables, not Extensions", v.Name)
+		}
+		if !strings.HasPrefix(v.Name, "SAFEGUARD_") {
+			t.Errorf("extension %s must be named SAFEGUARD_…", v.Name)
 		}
 	}
 }

@@ -41,6 +41,10 @@ func printUsage(w io.Writer) {
 	for _, v := range config.Variables {
 		fmt.Fprintf(w, "  %-22s %s (default: %s)\n", v.Name, v.Meaning, v.Default)
 	}
+	fmt.Fprint(w, "\nand, beyond the contract's variables:\n")
+	for _, v := range config.Extensions {
+		fmt.Fprintf(w, "  %-22s %s (default: %s)\n", v.Name, v.Meaning, v.Default)
+	}
 }
 
 func main() {

@@ -24,6 +24,7 @@ import (
 	sghttp "github.com/safeguard-project/safeguard/http"
 	"github.com/safeguard-project/safeguard/mail"
 	"github.com/safeguard-project/safeguard/metrics"
+	"github.com/safeguard-project/safeguard/payload"
 	sgsql "github.com/safeguard-project/safeguard/sql"
 	"github.com/safeguard-project/safeguard/workflows"
 )
@@ -99,9 +100,22 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		hostPort = svc.temporal.HostPort()
 		logger.Info("embedded temporal server started", "address", hostPort, "took_ms", time.Since(t0).Milliseconds())
 	}
+	key := cfg.PayloadKey
+	if key == nil {
+		if key, err = payload.KeyFromDataDir(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("payload key in %s: %w", cfg.DataDir, err)
+		}
+	}
+	codec, err := payload.NewCodec(key)
+	if err != nil {
+		return nil, fmt.Errorf("SAFEGUARD_PAYLOAD_KEY: %w", err)
+	}
 	clientOpts := client.Options{
 		HostPort:  hostPort,
 		Namespace: cfg.Namespace,
+		// Concern data is sealed before it reaches Temporal's database (package payload).
+		DataConverter:    codec.DataConverter(),
+		FailureConverter: codec.FailureConverter(),
 		// The SDK is chatty at info level; its warnings and errors are worth keeping.
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "temporal-sdk")),
 	}
