@@ -39,6 +39,32 @@ type Server struct {
 	messages []Message
 	arrived  chan struct{}
 	srv      *smtp.Server
+
+	// While holding, each message is read whole and then kept waiting for an answer, as on a
+	// slow relay: held is signalled, and release (closed by Drop) ends the wait.
+	holding bool
+	held    chan struct{}
+	release chan struct{}
+}
+
+// Hold makes the server keep every message it receives waiting for its answer, until Drop.
+// Held tells when one is waiting: the sender is then in the middle of delivering it.
+func (s *Server) Hold() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holding, s.held, s.release = true, make(chan struct{}, 100), make(chan struct{})
+	return s.held
+}
+
+// Drop answers every held message with a temporary failure, so none of them was accepted,
+// and stops holding.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holding {
+		s.holding = false
+		close(s.release)
+	}
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -173,6 +199,13 @@ func (x *session) Data(r io.Reader) error {
 	}
 	msg := Message{From: x.from, To: x.to, Subject: subject, ID: m.Header.Get("Message-Id"), Body: body, Raw: raw}
 	x.s.mu.Lock()
+	if x.s.holding {
+		held, release := x.s.held, x.s.release
+		x.s.mu.Unlock()
+		held <- struct{}{}
+		<-release
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "not accepted: the relay dropped the message"}
+	}
 	x.s.messages = append(x.s.messages, msg)
 	x.s.mu.Unlock()
 	select {
