@@ -95,6 +95,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 // update sends one lifecycle Update and waits for its answer. With an Idempotency-Key the
 // Update ID is derived from it, so a repeat gets the first answer instead of acting twice.
 func (s *Server) update(ctx context.Context, ref, key string, cmd safeguard.Command) (*safeguard.Concern, error) {
+	if err := s.temporalReachable(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.RaiseTimeout)
 	defer cancel()
 	opts := client.UpdateWorkflowOptions{WorkflowID: ref, UpdateName: string(cmd.Action), Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted}

@@ -104,6 +104,9 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 // started it, and waits for the recorded concern. The workflow ID is the reference and the
 // Update ID is fixed, so a repeat gets the first answer.
 func (s *Server) startConcern(ctx context.Context, in workflows.ConcernInput) (*safeguard.Concern, error) {
+	if err := s.temporalReachable(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.RaiseTimeout)
 	defer cancel()
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"go.temporal.io/sdk/client"
 	"html/template"
 	"net/http"
 	"time"
@@ -73,4 +74,27 @@ func (s *Server) devMail(w http.ResponseWriter, r *http.Request) {
 	if err := devMailPage.Execute(w, msgs); err != nil {
 		s.Logger.Error("render dev mail", "error", err)
 	}
+}
+
+// temporalReachable answers at once when Temporal has just been found unreachable, so that a
+// write fails fast with 503 instead of waiting out its whole timeout. A failed check is
+// remembered for a few seconds, a good one for one second, so that under load not every write
+// pays for a health check.
+func (s *Server) temporalReachable(ctx context.Context) error {
+	s.temporalDown.Lock()
+	defer s.temporalDown.Unlock()
+	if time.Since(s.temporalDown.at) < 3*time.Second {
+		return unavailable(s.temporalDown.err)
+	}
+	if s.Temporal == nil || time.Since(s.temporalDown.okAt) < time.Second {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		s.temporalDown.at, s.temporalDown.err = time.Now(), err
+		return unavailable(err)
+	}
+	s.temporalDown.okAt = time.Now()
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -52,6 +53,14 @@ type Server struct {
 
 	// RaiseTimeout bounds how long a raise waits for its workflow to record the concern.
 	RaiseTimeout time.Duration
+
+	// temporalDown remembers a failed health check of Temporal, briefly (temporalReachable).
+	temporalDown struct {
+		sync.Mutex
+		at   time.Time // when Temporal was last found unreachable
+		err  error
+		okAt time.Time // when it was last found reachable
+	}
 }
 
 // Handler returns the service's routes wrapped in its middleware.
