@@ -112,6 +112,11 @@ type AuditEntry struct {
 	Reference string
 	Outcome   string
 	Remote    string
+	// Target names what else the entry is about: "user:12", "token:5", "session:3".
+	Target string
+	// Detail is a short explanation: a break-glass reason, why a sign-in failed. Never the
+	// personal details of the adult a concern is about.
+	Detail string
 }
 
 // Audit appends an entry to the access log.
@@ -120,7 +125,7 @@ func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
 	if e.Reference != "" {
 		ref = e.Reference
 	}
-	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, user_id, action, reference, outcome, remote) VALUES (?, ?, ?, ?, ?, ?)`),
-		db.Now(), e.UserID, e.Action, ref, e.Outcome, e.Remote)
+	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, user_id, action, reference, outcome, remote, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		db.Now(), e.UserID, e.Action, ref, e.Outcome, e.Remote, e.Target, e.Detail)
 	return err
 }
