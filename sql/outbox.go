@@ -103,29 +103,3 @@ func (db *DB) OutboxBacklog(ctx context.Context) (int, error) {
 	err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ?`), OutboxPending)
 	return n, err
 }
-
-// AuditEntry is one row of the access log: who did what to which record, and whether it was
-// allowed. Remote is the client address.
-type AuditEntry struct {
-	UserID    *int64
-	Action    string
-	Reference string
-	Outcome   string
-	Remote    string
-	// Target names what else the entry is about: "user:12", "token:5", "session:3".
-	Target string
-	// Detail is a short explanation: a break-glass reason, why a sign-in failed. Never the
-	// personal details of the adult a concern is about.
-	Detail string
-}
-
-// Audit appends an entry to the access log.
-func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
-	var ref any
-	if e.Reference != "" {
-		ref = e.Reference
-	}
-	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, user_id, action, reference, outcome, remote, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		db.Now(), e.UserID, e.Action, ref, e.Outcome, e.Remote, e.Target, e.Detail)
-	return err
-}
