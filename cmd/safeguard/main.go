@@ -31,6 +31,7 @@ Usage:
   safeguard token create --email E [--name NAME] [--expires-in DURATION]
                          prints only the new API token, once; it is stored hashed
   safeguard demo         create demo organisations and users and print their API tokens
+  safeguard bench        load a running instance at a fixed rate and report latency per operation
 
 Configuration comes from the environment:
 `
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		run = func() error { return tokenCommand(ctx, cfg, args, stdout, stderr) }
 	case "demo":
 		run = func() error { return demo(ctx, cfg, args, stdout, stderr) }
+	case "bench":
+		run = func() error { return bench(ctx, cfg, args, stdin, stdout, stderr) }
 	default:
 		fmt.Fprintf(stderr, "safeguard: unknown command %q\n\n", cmd)
 		printUsage(stderr)

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/config"
+	"github.com/safeguard-project/safeguard/sql/sqltest"
+)
+
+// TestBenchDrivesTheRealServiceAtTheRateAsked runs the full mix for a few seconds against the
+// real service in this process and checks the report against what the service recorded: every
+// arrival is counted once, each raise the report counts as successful is a row in the database,
+// the lifecycle is walked in order, and the latencies are real and ordered.
+func TestBenchDrivesTheRealServiceAtTheRateAsked(t *testing.T) {
+	svc := startService(t, env{"DATABASE_URL": sqltest.SQLite(t)})
+	tokens := map[string]string{}
+	for _, u := range demoUsers {
+		tokens[string(u.Role)] = svc.tokens[u.Email]
+	}
+	const rate, duration = 25.0, 3 * time.Second
+	r := runLoad(context.Background(), &benchOptions{base: svc.base, tokens: tokens, mix: "full", rate: rate, duration: duration,
+		runID: "test", maxInFlight: 1000, timeout: 20 * time.Second})
+
+	if want := int(rate * duration.Seconds()); r.total.count != want {
+		t.Errorf("%d arrivals counted, want %d (rate × duration)", r.total.count, want)
+	}
+	if r.total.ok != r.total.count {
+		t.Errorf("%d of %d requests failed: %s", r.total.count-r.total.ok, r.total.count, r.total.errors())
+	}
+	sum := 0
+	for _, s := range r.ops {
+		sum += s.count
+	}
+	if sum != r.total.count {
+		t.Errorf("the operations add up to %d requests, the total says %d", sum, r.total.count)
+	}
+	raise := r.ops["raise"]
+	if raise == nil || raise.ok == 0 {
+		t.Fatalf("no successful raise in the report: %+v", r.ops)
+	}
+	var rows int
+	if err := svc.db().Get(&rows, "SELECT COUNT(*) FROM concerns"); err != nil {
+		t.Fatal(err)
+	}
+	if rows != raise.ok {
+		t.Errorf("the report counts %d raises, the database holds %d concerns", raise.ok, rows)
+	}
+	// Steps are taken in order on concerns that have answered the previous one, so no step can
+	// have succeeded more often than the one before it.
+	prev := raise.ok
+	for _, s := range lifecycleSteps {
+		n := 0
+		if st := r.ops[s.op]; st != nil {
+			n = st.ok
+		}
+		if n > prev {
+			t.Errorf("%s succeeded %d times, more than the step before it (%d)", s.op, n, prev)
+		}
+		prev = n
+	}
+	if st := r.ops["acknowledge"]; st == nil || st.ok == 0 {
+		t.Errorf("no concern was acknowledged: %+v", r.ops)
+	}
+	if st := r.ops["read"]; st == nil || st.ok == 0 {
+		t.Errorf("no concern was read back: %+v", r.ops)
+	}
+	for op, s := range r.ops {
+		if s.p50 <= 0 || s.p50 > s.p95 || s.p95 > s.p99 || s.p99 > s.max || s.max > r.elapsed {
+			t.Errorf("%s latencies not ordered or not real: p50 %s p95 %s p99 %s max %s (run %s)", op, s.p50, s.p95, s.p99, s.max, r.elapsed)
+		}
+	}
+	if got := r.throughput(&r.total); got < 0.8*rate || got > 1.2*rate {
+		t.Errorf("throughput %.1f/s, offered %.1f/s", got, rate)
+	}
+	var out bytes.Buffer
+	r.print(&out, "full mix")
+	t.Log(out.String())
+	for _, want := range []string{"raise", "acknowledge", "p99 ms", "total"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the printed report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestBenchLatencyCountsFromTheDueTime gives the loop a server that answers only one request at a
+// time, slowly: an open loop keeps sending on schedule instead of waiting for answers, and the
+// requests that queued behind the slow ones are charged for the wait.
+func TestBenchLatencyCountsFromTheDueTime(t *testing.T) {
+	lock := make(chan struct{}, 1)
+	fire := func(context.Context) (string, int) {
+		lock <- struct{}{}
+		time.Sleep(50 * time.Millisecond)
+		<-lock
+		return "slow", 200
+	}
+	// 40/s offered to a server that manages 20/s: after 1s about 20 requests are still queued,
+	// the last of them waiting about a second.
+	r := openLoop(context.Background(), 40, time.Second, 1000, fire)
+	s := r.ops["slow"]
+	if s == nil || s.count != 40 {
+		t.Fatalf("report %+v, want 40 requests", r.ops)
+	}
+	if r.sending > 1100*time.Millisecond {
+		t.Errorf("sending took %s: the loop waited for answers instead of keeping to the schedule", r.sending)
+	}
+	if s.max < 800*time.Millisecond || s.p50 < 300*time.Millisecond {
+		t.Errorf("p50 %s, max %s: the queueing behind a slow server was not counted", s.p50, s.max)
+	}
+}
+
+func TestBenchReadsTokensFromDemoOutput(t *testing.T) {
+	out := `ROLE              ORGANISATION  EMAIL                           API TOKEN
+prison_lead       LEI           lead@prison.example.org         sgt_lead
+prison_manager    LEI           manager@prison.example.org      sgt_mgr
+la_practitioner   E08000035     practitioner@leeds.example.org  sgt_prac
+partner           LEI-HEALTH    nurse@nhs.example.org           sgt_nurse
+`
+	tokens, err := parseDemoTokens(strings.NewReader(out))
+	if err != nil || tokens[string(safeguard.RolePrisonLead)] != "sgt_lead" || tokens[string(safeguard.RolePartner)] != "sgt_nurse" {
+		t.Errorf("tokens %v, %v", tokens, err)
+	}
+	if _, err := parseDemoTokens(strings.NewReader(strings.Replace(out, "sgt_nurse", "", 1))); err == nil {
+		t.Error("demo output without a partner token was accepted")
+	}
+}
+
+func TestBenchDrivesOnlyThisMachine(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"} {
+		if err := checkLoopback(u); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://10.0.0.1:8080", "http://example.org", "ftp://127.0.0.1/"} {
+		if err := checkLoopback(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+}
+
+// TestBenchBaselineCompletesEmptyWorkflows starts its own embedded Temporal server, as the
+// baseline mode does, and checks that each counted workflow really ran to completion.
+func TestBenchBaselineCompletesEmptyWorkflows(t *testing.T) {
+	cfg, err := config.Load(env{"SAFEGUARD_DATA_DIR": t.TempDir()}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := startBaseline(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.stop()
+	r := openLoop(context.Background(), 20, time.Second, 1000, b.fire)
+	s := r.ops["empty_workflow"]
+	if s == nil || s.count != 20 || s.ok != 20 {
+		t.Fatalf("report %+v, want 20 completed workflows", r.ops)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := b.client.DescribeWorkflowExecution(ctx, "bench-"+b.runID+"-20", "")
+	if err != nil || d.WorkflowExecutionInfo.Status.String() != "Completed" {
+		t.Errorf("the 20th empty workflow: %v %v", d, err)
+	}
+}
