@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,14 @@ type Server struct {
 	// RaiseTimeout bounds how long a raise waits for its workflow to record the concern.
 	RaiseTimeout time.Duration
 
+	// BaseURL is the public URL (SAFEGUARD_BASE_URL); https:// turns on HSTS.
+	BaseURL string
+	// Lockout is the rule for repeated failed sign-ins; the zero value means DefaultLockout.
+	Lockout safeguard.Lockout
+	// RateLimits for sign-in and API tokens; the zero value means DefaultRateLimits.
+	RateLimits RateLimits
+	limits     struct{ address, account, token *limiter }
+
 	// temporalDown remembers a failed health check of Temporal, briefly (temporalReachable).
 	temporalDown struct {
 		sync.Mutex
@@ -71,6 +80,15 @@ func (s *Server) Handler() http.Handler {
 	if s.RaiseTimeout == 0 {
 		s.RaiseTimeout = 20 * time.Second
 	}
+	if s.Lockout == (safeguard.Lockout{}) {
+		s.Lockout = safeguard.DefaultLockout
+	}
+	if s.RateLimits == (RateLimits{}) {
+		s.RateLimits = DefaultRateLimits
+	}
+	s.limits.address = newLimiter(s.RateLimits.SignInPerAddress)
+	s.limits.account = newLimiter(s.RateLimits.SignInPerAccount)
+	s.limits.token = newLimiter(s.RateLimits.PerToken)
 	r := mux.NewRouter()
 	r.Use(nameRoute)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
@@ -87,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("/concerns/{ref}", s.getConcern).Methods(http.MethodGet)
 	api.HandleFunc("/concerns/{ref}/{action}", s.act).Methods(http.MethodPost)
 	api.HandleFunc("/overdue", s.overdue).Methods(http.MethodGet)
+	api.HandleFunc("/admin/users/{id:[0-9]+}/sessions/revoke", s.revokeUserSessions).Methods(http.MethodPost)
 	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such endpoint"))
 	})
@@ -97,6 +116,15 @@ func (s *Server) Handler() http.Handler {
 	concernPage.HandleFunc("/{ref}", s.getConcern).Methods(http.MethodGet)
 
 	r.PathPrefix("/static/").Handler(s.static()).Methods(http.MethodGet, http.MethodHead)
+
+	// Sign-in and the pages that need it. Every POST here, as everywhere, passes
+	// CrossOriginProtection below: a form posted from another site is refused.
+	r.HandleFunc("/sign-in", s.signInPage).Methods(http.MethodGet)
+	r.HandleFunc("/sign-in", s.signIn).Methods(http.MethodPost)
+	r.HandleFunc("/sign-in/setup", s.setupPage).Methods(http.MethodGet)
+	r.HandleFunc("/sign-in/setup", s.setup).Methods(http.MethodPost)
+	r.HandleFunc("/sign-out", s.signOut).Methods(http.MethodPost)
+	r.Handle("/", s.requireSignIn(http.HandlerFunc(s.home))).Methods(http.MethodGet)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wantsHTML(r) {
@@ -126,6 +154,10 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		// Pages carry no script and no inline style: the policy forbids both.
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		// Behind TLS, browsers are told never to come over plain HTTP again (two years).
+		if r.TLS != nil || strings.HasPrefix(s.BaseURL, "https://") {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
