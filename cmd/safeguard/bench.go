@@ -629,5 +629,11 @@ func machineLine() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d CPUs, %s, %s", runtime.NumCPU(), mem, runtime.Version())
+	load := "load unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = "load average " + strings.Join(f[:3], " ")
+		}
+	}
+	return fmt.Sprintf("%d CPUs, %s, %s, %s", runtime.NumCPU(), mem, runtime.Version(), load)
 }

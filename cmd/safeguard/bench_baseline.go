@@ -14,6 +14,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	tlog "go.temporal.io/server/common/log"
 
 	"github.com/safeguard-project/safeguard/config"
 	"github.com/safeguard-project/safeguard/embedded"
@@ -34,7 +35,8 @@ const (
 func emptyWorkflow(workflow.Context) error { return nil }
 
 // baselineRun is a started baseline: an embedded Temporal server of its own (the embedded
-// default) or the external cluster's address, a client and the empty workflow's worker.
+// default, its log discarded: a throwaway server's shutdown is noisy) or the external
+// cluster's address, a client and the empty workflow's worker.
 type baselineRun struct {
 	server  *embedded.Server
 	dir     string // the embedded server's data directory, removed at stop
@@ -59,7 +61,7 @@ func startBaseline(ctx context.Context, cfg *config.Config) (b *baselineRun, err
 		if b.dir, err = os.MkdirTemp("", "safeguard-bench-temporal-"); err != nil {
 			return nil, err
 		}
-		if b.server, err = embedded.Start(embedded.Options{DataDir: b.dir, Namespace: cfg.Namespace}); err != nil {
+		if b.server, err = embedded.Start(embedded.Options{DataDir: b.dir, Namespace: cfg.Namespace, Logger: tlog.NewNoopLogger()}); err != nil {
 			return nil, err
 		}
 		hostPort = b.server.HostPort()

@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +170,56 @@ func TestBenchBaselineCompletesEmptyWorkflows(t *testing.T) {
 	if err != nil || d.WorkflowExecutionInfo.Status.String() != "Completed" {
 		t.Errorf("the 20th empty workflow: %v %v", d, err)
 	}
+}
+
+// BenchmarkRaiseOverHTTP raises concerns over HTTP on the real service in this process, from
+// 16 callers at once, so that a CPU profile shows where a raise's time goes (the service, its
+// embedded Temporal server and SQLite all in one profile):
+//
+//	go test -run '^$' -bench RaiseOverHTTP -benchtime 600x -cpuprofile /tmp/raise.cpu ./cmd/safeguard/
+func BenchmarkRaiseOverHTTP(b *testing.B) {
+	dir := b.TempDir()
+	e := env{"SAFEGUARD_DATA_DIR": dir, "SAFEGUARD_ADDR": "127.0.0.1:0"}
+	if url := os.Getenv("SAFEGUARD_BENCH_DATABASE_URL"); url != "" {
+		e["DATABASE_URL"] = url
+	}
+	cfg, err := config.Load(e.get)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := start(context.Background(), cfg, modeServe, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.stop()
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"demo"}, e.get, strings.NewReader(""), &out, io.Discard); code != 0 {
+		b.Fatalf("demo exited %d", code)
+	}
+	tokens, err := parseDemoTokens(&out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	var seq atomic.Int64
+	b.SetParallelism(8) // × GOMAXPROCS callers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+svc.addr+"/api/v1/concerns", strings.NewReader(benchRaise))
+			req.Header.Set("Authorization", "Bearer "+tokens[string(safeguard.RolePrisonLead)])
+			req.Header.Set("Idempotency-Key", fmt.Sprintf("benchmark-%d", seq.Add(1)))
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusCreated {
+				b.Errorf("raise: %d", res.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "raises/s")
 }
