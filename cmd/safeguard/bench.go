@@ -293,6 +293,9 @@ func runLoad(ctx context.Context, opts *benchOptions) *report {
 		defer client.CloseIdleConnections()
 	}
 	w := &walk{}
+	// Keys are unique to this call: a ramp runs many steps with one runID, and a key seen
+	// before would be answered from the idempotency record without raising anything.
+	keyPrefix := fmt.Sprintf("bench-%s-%s", opts.runID, strconv.FormatInt(time.Now().UnixNano(), 36))
 	send := func(ctx context.Context, method, path, role, body string, headers ...string) (int, []byte) {
 		var rd io.Reader
 		if body != "" {
@@ -321,7 +324,7 @@ func runLoad(ctx context.Context, opts *benchOptions) *report {
 		return res.StatusCode, b
 	}
 	raise := func(ctx context.Context) (string, int) {
-		key := fmt.Sprintf("bench-%s-%d", opts.runID, w.nextKey())
+		key := fmt.Sprintf("%s-%d", keyPrefix, w.nextKey())
 		status, b := send(ctx, http.MethodPost, "/api/v1/concerns", string(safeguard.RolePrisonLead), benchRaise, "Idempotency-Key", key)
 		if status == http.StatusCreated {
 			var c struct {

@@ -90,6 +90,18 @@ func TestBenchDrivesTheRealServiceAtTheRateAsked(t *testing.T) {
 			t.Errorf("the printed report lacks %q:\n%s", want, out.String())
 		}
 	}
+
+	t.Run("a second run with the same options raises new concerns, as each step of a ramp does", func(t *testing.T) {
+		again := runLoad(context.Background(), &benchOptions{base: svc.base, tokens: tokens, mix: "raise", rate: rate, duration: time.Second,
+			runID: "test", maxInFlight: 1000, timeout: 20 * time.Second})
+		var after int
+		if err := svc.db().Get(&after, "SELECT COUNT(*) FROM concerns"); err != nil {
+			t.Fatal(err)
+		}
+		if got := again.ops["raise"]; got == nil || got.ok == 0 || after != rows+got.ok {
+			t.Errorf("the second run counts %+v raises; the database went from %d to %d concerns", got, rows, after)
+		}
+	})
 }
 
 // TestBenchLatencyCountsFromTheDueTime gives the loop a server that answers only one request at a
