@@ -564,11 +564,14 @@ func TestHSTSIsSentOnlyBehindTLS(t *testing.T) {
 
 func TestAPITokenIsRateLimitedWith429(t *testing.T) {
 	s := newSite(t, sqltest.SQLite(t))
+	s.srv.RateLimits = RateLimits{PerToken: Rate{Every: time.Second, Burst: 5}}
+	s.h = s.srv.Handler()
 	tok, err := s.db.CreateToken(context.Background(), s.lead.ID, "script", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < DefaultRateLimits.PerToken.Burst; i++ {
+	other, _ := s.db.CreateToken(context.Background(), s.lead.ID, "another script", nil)
+	for i := 0; i < 5; i++ {
 		if rec := s.do(http.MethodGet, "/api/v1/concerns", nil, "", "Authorization", "Bearer "+tok); rec.Code != http.StatusOK {
 			t.Fatalf("request %d within the burst: %d", i+1, rec.Code)
 		}
@@ -576,6 +579,9 @@ func TestAPITokenIsRateLimitedWith429(t *testing.T) {
 	rec := s.do(http.MethodGet, "/api/v1/concerns", nil, "", "Authorization", "Bearer "+tok)
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"code":"rate_limited"`) {
 		t.Fatalf("beyond the burst: %d %q %s; want 429, Retry-After 1, rate_limited", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if rec := s.do(http.MethodGet, "/api/v1/concerns", nil, "", "Authorization", "Bearer "+other); rec.Code != http.StatusOK {
+		t.Fatalf("another token held up by the first: %d", rec.Code)
 	}
 	s.clock.Add(time.Second)
 	if rec := s.do(http.MethodGet, "/api/v1/concerns", nil, "", "Authorization", "Bearer "+tok); rec.Code != http.StatusOK {

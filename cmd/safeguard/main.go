@@ -27,9 +27,20 @@ Usage:
   safeguard migrate      bring the database schema up to date and load reference data
   safeguard org add --kind K --code C --name N [--inbox EMAIL] [--host-la CODE]
   safeguard org import FILE.csv
-  safeguard user add --email E --name N --org CODE --role R
+  safeguard user add --email E --name N --org CODE --role R [--password-stdin]
+                         --password-stdin reads their password (one line) from stdin
+  safeguard user password --email E --password-stdin
+                         set a new password; ends the person's sessions
+  safeguard user disable|enable --email E
+                         disabling ends every session at once and stops their API tokens
+  safeguard user sign-out --email E
+                         end every web session of the person
   safeguard token create --email E [--name NAME] [--expires-in DURATION]
                          prints only the new API token, once; it is stored hashed
+  safeguard token list --email E
+                         the person's tokens: id, name, created, expires, last used, revoked
+  safeguard token revoke --id N
+                         revoke the token with that id (from token list)
   safeguard demo         create demo organisations and users and print their API tokens
   safeguard bench        load a running instance at a fixed rate and report latency per operation
 
@@ -82,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "org":
 		run = func() error { return orgCommand(ctx, cfg, args, stdout, stderr) }
 	case "user":
-		run = func() error { return userCommand(ctx, cfg, args, stdout, stderr) }
+		run = func() error { return userCommand(ctx, cfg, args, stdin, stdout, stderr) }
 	case "token":
 		run = func() error { return tokenCommand(ctx, cfg, args, stdout, stderr) }
 	case "demo":

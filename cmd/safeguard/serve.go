@@ -159,7 +159,7 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		}
 	}
 	if m.http() {
-		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == "",
+		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == "", BaseURL: cfg.BaseURL,
 			Policy: cfg.Policy, SearchAttributes: cfg.Embedded() || hasSearchAttributes(ctx, svc.client, cfg.Namespace)}
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -172,6 +172,17 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 				logger.Error("http server stopped", "error", err)
 			}
 		}()
+	}
+	if m == modeServe {
+		// Once HTTP listens, so that the link names the port really bound (SAFEGUARD_ADDR may
+		// ask for any free one with :0).
+		base := cfg.BaseURL
+		if base == "http://"+cfg.Addr && svc.addr != "" {
+			base = "http://" + svc.addr
+		}
+		if err := ensureFirstAdmin(ctx, svc.db, base, logger, logOut); err != nil {
+			return nil, err
+		}
 	}
 	logger.Info("safeguard started", "mode", string(m), "http", svc.addr, "database", string(svc.db.Dialect), "policy", cfg.Policy.Fingerprint(),
 		"temporal", map[bool]string{true: "embedded", false: "external"}[cfg.Embedded()], "smtp", cfg.SMTPURL != "")
