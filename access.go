@@ -177,10 +177,8 @@ func AuthorizeRead(u *User, c *Involvement, reason string) (scope Scope, brokeGl
 	if u == nil || u.Disabled {
 		return Scope{}, false, Authorize(u, ActionRead, c)
 	}
-	if reason != "" {
-		if err := validBreakGlassReason(reason); err != nil {
-			return Scope{}, false, err
-		}
+	if err := CheckBreakGlassReason(reason); err != nil {
+		return Scope{}, false, err
 	}
 	err = Authorize(u, ActionRead, c)
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -412,5 +413,58 @@ func TestAllActionsAreCovered(t *testing.T) {
 	}
 	if len(declared) != len(allActions) {
 		t.Errorf("access.go declares %d actions; allActions has %d", len(declared), len(allActions))
+	}
+}
+
+// TestAuthorizeRead_breakGlass is the break-glass rule: an admin reads a concern outside their
+// scope only by giving a reason, and then under a scope that can find it; nobody else can.
+func TestAuthorizeRead_breakGlass(t *testing.T) {
+	const reason = "Police request 4471 about tonight"
+	outsideAdmin := &User{ID: 5, Role: RoleAdmin, OrgCode: otherLA, OrgKind: KindLocalAuthority}
+	hostAdmin := &User{ID: 6, Role: RoleAdmin, OrgCode: hostLA, OrgKind: KindLocalAuthority}
+	ownAdmin := &User{ID: 7, Role: RoleAdmin, OrgCode: ownerPrison, OrgKind: KindPrison}
+	outsideLead := &User{ID: 8, Role: RolePrisonLead, OrgCode: otherPrison, OrgKind: KindPrison}
+	hostPractitioner := &User{ID: 9, Role: RoleLAPractitioner, OrgCode: hostLA, OrgKind: KindLocalAuthority}
+	for _, tc := range []struct {
+		name       string
+		u          *User
+		c          *Involvement
+		reason     string
+		wantErr    string
+		brokeGlass bool
+	}{
+		{"an admin outside scope without a reason finds nothing", outsideAdmin, testConcern(), "", ENOTFOUND, false},
+		{"an admin outside scope with a reason breaks glass", outsideAdmin, testConcern(), reason, "", true},
+		{"an admin in scope reads as usual, reason or not", hostAdmin, testConcern(), reason, "", false},
+		{"a reason under 10 characters is refused", outsideAdmin, testConcern(), "because", EINVALID, false},
+		{"a reason over 500 characters is refused", outsideAdmin, testConcern(), strings.Repeat("x", 501), EINVALID, false},
+		{"a lead outside scope with a reason finds nothing", outsideLead, testConcern(), reason, ENOTFOUND, false},
+		{"a practitioner in scope with a reason reads as usual", hostPractitioner, testConcern(), reason, "", false},
+		{"an allegation against staff stays hidden from the admin's own establishment", ownAdmin, staffAllegation(99), reason, ENOTFOUND, false},
+		{"a disabled admin is unauthorized", &User{ID: 5, Role: RoleAdmin, OrgCode: otherLA, Disabled: true}, testConcern(), reason, EUNAUTHORIZED, false},
+		{"nobody is unauthorized", nil, testConcern(), reason, EUNAUTHORIZED, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scope, broke, err := AuthorizeRead(tc.u, tc.c, tc.reason)
+			if got := ErrorCode(err); got != tc.wantErr || broke != tc.brokeGlass {
+				t.Fatalf("AuthorizeRead = brokeGlass %v, %v; want brokeGlass %v, code %q", broke, err, tc.brokeGlass, tc.wantErr)
+			}
+			if tc.wantErr == EINVALID {
+				var e *Error
+				if !errors.As(err, &e) || e.Fields[BreakGlassHeader] == "" {
+					t.Errorf("error %v does not name %s", err, BreakGlassHeader)
+				}
+			}
+			if err != nil {
+				return
+			}
+			want := ScopeOf(tc.u)
+			if broke {
+				want = Scope{All: true, Org: tc.u.OrgCode, User: tc.u.ID}
+			}
+			if scope != want {
+				t.Errorf("scope = %+v; want %+v", scope, want)
+			}
+		})
 	}
 }

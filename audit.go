@@ -385,10 +385,13 @@ type AuditLogEntry struct {
 	Detail    string `json:"detail,omitempty"`
 }
 
-// validBreakGlassReason checks the reason an admin gives for reading outside their scope.
-func validBreakGlassReason(reason string) error {
+// CheckBreakGlassReason checks the reason an admin gives for reading outside their scope: none
+// at all ("") is no break-glass read, and passes.
+func CheckBreakGlassReason(reason string) error {
 	n := len([]rune(strings.TrimSpace(reason)))
 	switch {
+	case reason == "":
+		return nil
 	case n < 10:
 		return FieldErrors(map[string]string{BreakGlassHeader: "must give the reason for reading this concern, at least 10 characters"})
 	case n > 500:

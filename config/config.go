@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/safeguard-project/safeguard/mail"
 	"github.com/safeguard-project/safeguard/payload"
@@ -48,6 +49,7 @@ var Variables = []Variable{
 // rest (usage text, README).
 var Extensions = []Variable{
 	{"SAFEGUARD_PAYLOAD_KEY", "key (32 bytes, base64) sealing concern data held in Temporal; every api and worker process needs the same one", "embedded: generated in the data dir; required with TEMPORAL_ADDRESS"},
+	{"SAFEGUARD_AUDIT_CHECKPOINT_INTERVAL", "how often the audit chain's head is signed into the data dir's audit-checkpoints file (Go duration)", "5m"},
 }
 
 // Known reports whether name is a variable of the contract or one of the extensions.
@@ -76,6 +78,8 @@ type Config struct {
 	// PayloadKey seals what the service hands to Temporal (package payload). nil in the
 	// embedded default without SAFEGUARD_PAYLOAD_KEY: the key then lives in the data dir.
 	PayloadKey []byte
+	// AuditCheckpointInterval is how often serve and api sign the audit chain's head.
+	AuditCheckpointInterval time.Duration
 }
 
 // OIDC is single sign-on, set only when all three variables are.
@@ -158,6 +162,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
 		return nil, &Error{"MAIL_FROM", "must be a plain email address, e.g. safeguarding@example.gov.uk"}
+	}
+	c.AuditCheckpointInterval = 5 * time.Minute
+	if v := get("SAFEGUARD_AUDIT_CHECKPOINT_INTERVAL", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return nil, &Error{"SAFEGUARD_AUDIT_CHECKPOINT_INTERVAL", fmt.Sprintf("must be a Go duration of at least 1s, e.g. 5m (got %q)", v)}
+		}
+		c.AuditCheckpointInterval = d
 	}
 	c.Policy = policy.Default()
 	if c.PolicyFile != "" {

@@ -55,6 +55,12 @@ type Server struct {
 	// RaiseTimeout bounds how long a raise waits for its workflow to record the concern.
 	RaiseTimeout time.Duration
 
+	// Checkpoints reads the signed checkpoints of the audit chain (package checkpoint), for
+	// /api/v1/audit/verify; nil verifies the chain alone.
+	Checkpoints interface {
+		Read() ([]safeguard.AuditCheckpoint, []safeguard.AuditProblem, error)
+	}
+
 	// BaseURL is the public URL (SAFEGUARD_BASE_URL); https:// turns on HSTS.
 	BaseURL string
 	// Lockout is the rule for repeated failed sign-ins; the zero value means DefaultLockout.
@@ -103,6 +109,9 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("/concerns", s.raiseConcern).Methods(http.MethodPost)
 	api.HandleFunc("/concerns", s.listConcerns).Methods(http.MethodGet)
 	api.HandleFunc("/concerns/{ref}", s.getConcern).Methods(http.MethodGet)
+	api.HandleFunc("/concerns/{ref}/access-log", s.accessLog).Methods(http.MethodGet)
+	api.HandleFunc("/audit/verify", s.verifyAudit).Methods(http.MethodGet)
+	api.HandleFunc("/audit/flagged", s.flaggedReads).Methods(http.MethodGet)
 	api.HandleFunc("/concerns/{ref}/{action}", s.act).Methods(http.MethodPost)
 	api.HandleFunc("/overdue", s.overdue).Methods(http.MethodGet)
 	api.HandleFunc("/admin/users/{id:[0-9]+}/sessions/revoke", s.revokeUserSessions).Methods(http.MethodPost)

@@ -327,6 +327,18 @@ func BenchmarkAudit(b *testing.B) {
 			}
 			uid := int64(1)
 			e := AuditEntry{UserID: &uid, Action: "read", Reference: "SG-LEI-2026-00001", Outcome: "ok", Remote: "192.0.2.1"}
+			// What an audit row cost before the chain: one INSERT, no lock, no head, no hash.
+			b.Run("unchained_baseline", func(b *testing.B) {
+				id := int64(1 << 40)
+				for b.Loop() {
+					id++
+					_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (id, at, user_id, action, reference, outcome, remote) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+						id, db.Now(), e.UserID, e.Action, e.Reference, e.Outcome, e.Remote)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("serial", func(b *testing.B) {
 				for b.Loop() {
 					if err := db.Audit(ctx, e); err != nil {

@@ -41,6 +41,11 @@ Usage:
                          the person's tokens: id, name, created, expires, last used, revoked
   safeguard token revoke --id N
                          revoke the token with that id (from token list)
+  safeguard audit verify [--checkpoints FILE] [--verifier-key KEY]
+                         verify the audit trail's hash chain and signed checkpoints;
+                         prints the report and exits 1 if it was tampered with
+  safeguard audit checkpoint
+                         sign the audit chain's head into the data dir now
   safeguard demo         create demo organisations and users and print their API tokens
   safeguard bench        load a running instance at a fixed rate and report latency per operation
 
@@ -98,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		run = func() error { return tokenCommand(ctx, cfg, args, stdout, stderr) }
 	case "demo":
 		run = func() error { return demo(ctx, cfg, args, stdout, stderr) }
+	case "audit":
+		run = func() error { return auditCommand(ctx, cfg, args, stdout, stderr) }
 	case "bench":
 		run = func() error { return bench(ctx, cfg, args, stdin, stdout, stderr) }
 	default:

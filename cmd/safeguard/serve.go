@@ -19,6 +19,7 @@ import (
 
 	"github.com/safeguard-project/safeguard"
 	"github.com/safeguard-project/safeguard/activities"
+	"github.com/safeguard-project/safeguard/checkpoint"
 	"github.com/safeguard-project/safeguard/config"
 	"github.com/safeguard-project/safeguard/embedded"
 	sghttp "github.com/safeguard-project/safeguard/http"
@@ -68,6 +69,11 @@ type service struct {
 	worker   worker.Worker
 	http     *http.Server
 	addr     string // the address HTTP listens on, known once it listens
+
+	// stopCheckpoints ends the audit checkpoint writer, which writes a last checkpoint and
+	// closes checkpointsDone.
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 }
 
 // start brings the service up, logging JSON to logOut. On any error it stops what it had
@@ -159,8 +165,17 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		}
 	}
 	if m.http() {
+		// The processes that serve requests sign the audit chain's head into their data dir.
+		checkpoints, err := checkpoint.Open(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("audit checkpoints in %s: %w", cfg.DataDir, err)
+		}
+		var cpCtx context.Context
+		cpCtx, svc.stopCheckpoints = context.WithCancel(context.Background())
+		svc.checkpointsDone = checkpointEvery(cpCtx, cfg.AuditCheckpointInterval, svc.db, checkpoints, logger)
 		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == "", BaseURL: cfg.BaseURL,
-			Policy: cfg.Policy, SearchAttributes: cfg.Embedded() || hasSearchAttributes(ctx, svc.client, cfg.Namespace)}
+			Policy: cfg.Policy, SearchAttributes: cfg.Embedded() || hasSearchAttributes(ctx, svc.client, cfg.Namespace),
+			Checkpoints: checkpoints}
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
@@ -218,6 +233,11 @@ func (s *service) stop() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()
+	}
+	if s.stopCheckpoints != nil {
+		// After HTTP has stopped, so that the last checkpoint covers every request served.
+		s.stopCheckpoints()
+		<-s.checkpointsDone
 	}
 	if s.worker != nil {
 		s.worker.Stop()
