@@ -61,6 +61,9 @@ type Server struct {
 		Read() ([]safeguard.AuditCheckpoint, []safeguard.AuditProblem, error)
 	}
 
+	// OIDC, when set, offers single sign-on beside local accounts (oidc.go).
+	OIDC *OIDC
+
 	// BaseURL is the public URL (SAFEGUARD_BASE_URL); https:// turns on HSTS.
 	BaseURL string
 	// Lockout is the rule for repeated failed sign-ins; the zero value means DefaultLockout.
@@ -132,6 +135,10 @@ func (s *Server) Handler() http.Handler {
 	r.HandleFunc("/sign-in", s.signIn).Methods(http.MethodPost)
 	r.HandleFunc("/sign-in/setup", s.setupPage).Methods(http.MethodGet)
 	r.HandleFunc("/sign-in/setup", s.setup).Methods(http.MethodPost)
+	if s.OIDC != nil {
+		r.HandleFunc("/sign-in/oidc", s.oidcStart).Methods(http.MethodGet)
+		r.HandleFunc("/sign-in/oidc/callback", s.oidcCallback).Methods(http.MethodGet)
+	}
 	r.HandleFunc("/sign-out", s.signOut).Methods(http.MethodPost)
 	r.Handle("/", s.requireSignIn(http.HandlerFunc(s.home))).Methods(http.MethodGet)
 

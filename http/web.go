@@ -37,6 +37,8 @@ type View struct {
 	Form  *Form
 	// Nav names the navigation item to mark as current.
 	Nav string
+	// SingleSignOn says the sign-in page may offer the organisation's identity provider.
+	SingleSignOn bool
 }
 
 // Form carries what the user typed and what was wrong with it, so a failed submission comes
@@ -201,6 +203,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if v.User == nil {
 		v.User = userFrom(r.Context())
 	}
+	v.SingleSignOn = s.OIDC != nil
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		s.Logger.Error("render page", "page", page, "error", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
@@ -176,6 +177,15 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		api := &sghttp.Server{DB: svc.db, Temporal: svc.client, Logger: logger, Metrics: met, Checks: checks, DevMail: cfg.SMTPURL == "", BaseURL: cfg.BaseURL,
 			Policy: cfg.Policy, SearchAttributes: cfg.Embedded() || hasSearchAttributes(ctx, svc.client, cfg.Namespace),
 			Checkpoints: checkpoints}
+		if cfg.OIDC != nil {
+			// Discovery at start-up: a provider that cannot be reached stops the service with
+			// the variable named, rather than failing each person's sign-in later.
+			o, err := sghttp.NewOIDC(ctx, cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, strings.TrimRight(cfg.BaseURL, "/")+"/sign-in/oidc/callback")
+			if err != nil {
+				return nil, fmt.Errorf("OIDC_ISSUER: %w", err)
+			}
+			api.OIDC = o
+		}
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
