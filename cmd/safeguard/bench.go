@@ -77,6 +77,7 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 		return errUsage
 	}
 	fmt.Fprintf(stdout, "safeguard bench, %s, %s\n", time.Now().UTC().Format(time.RFC3339), machineLine())
+	defer func() { fmt.Fprintf(stdout, "\nfinished %s, %s\n", time.Now().UTC().Format(time.RFC3339), loadAverage()) }()
 	ramp := rampOptions{step: *step, factor: *factor, maxP99: *maxP99, budget: *duration}
 
 	var baselineMax float64
@@ -632,11 +633,16 @@ func machineLine() string {
 			}
 		}
 	}
-	load := "load unknown"
+	return fmt.Sprintf("%d CPUs, %s, %s, %s", runtime.NumCPU(), mem, runtime.Version(), loadAverage())
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load: a figure taken on a busy machine is
+// depressed, and the report should say so.
+func loadAverage() string {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 3 {
-			load = "load average " + strings.Join(f[:3], " ")
+			return "load average " + strings.Join(f[:3], " ")
 		}
 	}
-	return fmt.Sprintf("%d CPUs, %s, %s, %s", runtime.NumCPU(), mem, runtime.Version(), load)
+	return "load unknown"
 }
