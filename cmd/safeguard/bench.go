@@ -77,7 +77,9 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 		return errUsage
 	}
 	fmt.Fprintf(stdout, "safeguard bench, %s, %s\n", time.Now().UTC().Format(time.RFC3339), machineLine())
-	defer func() { fmt.Fprintf(stdout, "\nfinished %s, %s\n", time.Now().UTC().Format(time.RFC3339), loadAverage()) }()
+	defer func() {
+		fmt.Fprintf(stdout, "\nfinished %s, %s\n", time.Now().UTC().Format(time.RFC3339), loadAverage())
+	}()
 	ramp := rampOptions{step: *step, factor: *factor, maxP99: *maxP99, budget: *duration}
 
 	var baselineMax float64
