@@ -57,6 +57,10 @@ type Subject struct {
 	Name         string   `json:"name" validate:"required,max=200"`
 	DateOfBirth  string   `json:"date_of_birth" validate:"required,date,adult"`
 	SupportNeeds []string `json:"support_needs" validate:"required,max=8,unique,dive,oneof=learning_disability autism mental_health physical sensory memory_cognition older_age other"`
+	// Gender and Ethnicity are optional, for the Safeguarding Adults Collection (SG1):
+	// Genders, and the NHS ethnic categories of Ethnicities. Unrecorded counts as not known.
+	Gender    string `json:"gender,omitempty" validate:"omitempty,oneof=male female other not_known"`
+	Ethnicity string `json:"ethnicity,omitempty" validate:"omitempty,oneof=white_british white_irish white_other mixed_white_black_caribbean mixed_white_black_african mixed_white_asian mixed_other asian_indian asian_pakistani asian_bangladeshi asian_other black_caribbean black_african black_other chinese other refused not_known"`
 }
 
 // Consent records whether the adult agreed to the concern being shared, and if not why it is
@@ -94,6 +98,11 @@ type Raise struct {
 	// person in a position of trust); the concern is then hidden from the establishment's
 	// other prison leads (see Involvement.StaffAllegationAt).
 	AllegationAgainstStaff bool `json:"allegation_against_staff"`
+	// LackedCapacity and Advocacy are optional, for the SAC (SG3): whether the adult lacked
+	// capacity to take part in decisions about the safeguarding process (yes, no, not_known),
+	// and if so who supported them (advocate, family_or_friend, none, not_known).
+	LackedCapacity string `json:"lacked_capacity,omitempty" validate:"omitempty,oneof=yes no not_known"`
+	Advocacy       string `json:"advocacy,omitempty" validate:"omitempty,oneof=advocate family_or_friend none not_known"`
 }
 
 // Concern is one safeguarding concern about one adult, from raising to closure. Its Reference

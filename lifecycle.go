@@ -47,6 +47,16 @@ type ClockInstance struct {
 	Breached bool      `json:"breached"`    // a rung at or after due has fired
 	PausedAt time.Time `json:"paused_at,omitzero"`
 	Ended    time.Time `json:"ended,omitzero"`
+	// PausedFor is how long the clock has spent paused in all: its due time moved by as much,
+	// and the time it took to meet leaves it out (performance against timescales).
+	PausedFor time.Duration `json:"paused_for,omitzero"`
+}
+
+// endPause counts a pause that ends with the clock itself (an answer given while paused).
+func (c *ClockInstance) endPause(now time.Time) {
+	if c.State == ClockPaused && !c.PausedAt.IsZero() {
+		c.PausedFor += now.Sub(c.PausedAt)
+	}
 }
 
 // Live reports whether the clock still counts (running or breached).
@@ -362,6 +372,7 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 			if c.State == ClockPaused {
 				// The clock resumes with the time it had left: its due moves by the paused span.
 				c.Due = c.Due.Add(now.Sub(c.PausedAt))
+				c.PausedFor += now.Sub(c.PausedAt)
 				c.State, c.PausedAt = ClockRunning, time.Time{}
 				if c.Breached {
 					c.State = ClockBreached // it had no time left, and still has none
@@ -494,6 +505,7 @@ func (l *Lifecycle) start(name, org, partner string, assignee int64, now time.Ti
 func (l *Lifecycle) end(ch *Change, name, org, state string, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.Name == name && (org == "" || c.Org == org) && (c.Live() || c.State == ClockPaused) {
+			c.endPause(now)
 			c.State, c.Ended, c.PausedAt = state, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}
@@ -503,6 +515,7 @@ func (l *Lifecycle) end(ch *Change, name, org, state string, now time.Time) {
 func (l *Lifecycle) endID(ch *Change, id, state string, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.ID == id && (c.Live() || c.State == ClockPaused) {
+			c.endPause(now)
 			c.State, c.Ended, c.PausedAt = state, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}
@@ -513,6 +526,7 @@ func (l *Lifecycle) endID(ch *Change, id, state string, now time.Time) {
 func (l *Lifecycle) endAll(ch *Change, now time.Time) {
 	for _, c := range l.Clocks {
 		if c.Live() || c.State == ClockPaused {
+			c.endPause(now)
 			c.State, c.Ended, c.PausedAt = ClockStopped, now, time.Time{}
 			ch.Ended = append(ch.Ended, c)
 		}

@@ -85,6 +85,9 @@ func (r *Raise) Validate(now time.Time) error {
 			fields["desired_outcomes.not_asked_reason"] = "must be empty when the adult was asked"
 		}
 	}
+	if r.Advocacy != "" && r.LackedCapacity == "no" && fields["advocacy"] == "" {
+		fields["advocacy"] = "is recorded only when the adult lacked capacity (or it is not known): leave it out when lacked_capacity is no"
+	}
 	if len(fields) > 0 {
 		return FieldErrors(fields)
 	}
@@ -101,7 +104,9 @@ func (r *Raise) normalise() {
 		s.PrisonNumber = strings.ToUpper(strings.TrimSpace(s.PrisonNumber))
 		s.Name = strings.TrimSpace(s.Name)
 		s.DateOfBirth = strings.TrimSpace(s.DateOfBirth)
+		s.Gender, s.Ethnicity = strings.TrimSpace(s.Gender), strings.TrimSpace(s.Ethnicity)
 	}
+	r.LackedCapacity, r.Advocacy = strings.TrimSpace(r.LackedCapacity), strings.TrimSpace(r.Advocacy)
 	if c := r.Consent; c != nil {
 		c.ReasonIfNot = strings.TrimSpace(c.ReasonIfNot)
 	}

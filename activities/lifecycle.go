@@ -148,7 +148,8 @@ func (a *Activities) FireStep(ctx context.Context, in StepInput) ([]string, erro
 		a.Logger.Warn("ladder rung has no one to tell", "reference", in.Reference, "clock", c.Name, "step", in.Index)
 	}
 	_, err = a.DB.RecordStep(ctx, sgsql.StepRecord{Reference: in.Reference, ClockID: c.ID, Index: in.Index, At: in.At, Breached: in.Breached, Mail: msgs,
-		Detail: map[string]any{"clock": c.Name, "clock_id": c.ID, "step": in.Index, "due": c.Due, "notified": in.Targets, "recipients": len(msgs)}})
+		Detail: map[string]any{"clock": c.Name, "clock_id": c.ID, "step": in.Index, "due": c.Due, "notified": in.Targets, "recipients": len(msgs),
+			"organisation": c.Org, "partner": c.Partner}})
 	if err != nil {
 		return nil, a.permanentIfDomain(err)
 	}

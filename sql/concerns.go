@@ -121,6 +121,9 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // recorded by an earlier attempt
 		}
+		if err := db.recordFacts(ctx, tx, c); err != nil {
+			return err
+		}
 		for _, rel := range []struct{ org, relation string }{{c.Establishment, "establishment"}, {c.HostLA, "host_la"}} {
 			if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO concern_orgs (reference, org_code, relation, raised_at) VALUES (?, ?, ?, ?)`),
 				c.Reference, rel.org, rel.relation, c.RaisedAt); err != nil {
@@ -136,6 +139,31 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 		}
 		return db.enqueue(ctx, tx, c.Reference, c.RaisedAt, c.Mail)
 	})
+}
+
+// recordFacts fills a new concern's reporting columns and its types of risk (docs/reports.md):
+// the reports count these, never the details blob.
+func (db *DB) recordFacts(ctx context.Context, tx *sqlx.Tx, c NewConcern) error {
+	f := c.Raise.Facts(c.RaisedAt, london)
+	var ethnicity any
+	if f.Ethnicity != "" {
+		ethnicity = f.Ethnicity
+	}
+	_, err := tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET raised_establishment = ?, raised_host_la = ?, age_band = ?, gender = ?,
+			ethnicity = ?, support_reason = ?, autism = ?, location_of_risk = ?, source_of_risk = ?, lacked_capacity = ?, advocacy = ?, msp_asked = ?
+		WHERE reference = ?`),
+		c.Establishment, c.HostLA, f.AgeBand, f.Gender, ethnicity, f.SupportReason, f.Autism, f.LocationOfRisk, f.SourceOfRisk,
+		f.LackedCapacity, f.Advocacy, f.MSPAsked, c.Reference)
+	if err != nil {
+		return err
+	}
+	for _, cat := range c.Raise.Categories {
+		if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO concern_categories (reference, category) VALUES (?, ?) ON CONFLICT DO NOTHING`),
+			c.Reference, cat); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (db *DB) addEvent(ctx context.Context, tx *sqlx.Tx, ref, key string, at time.Time, kind string, actor *int64, org string, detail []byte) error {

@@ -49,6 +49,9 @@ func (db *DB) RecordChange(ctx context.Context, r ChangeRecord) error {
 		if err := db.saveClocks(ctx, tx, r.Reference, append(append([]*safeguard.ClockInstance{}, ch.Started...), ch.Ended...)); err != nil {
 			return err
 		}
+		if err := db.recordOutcome(ctx, tx, r.Reference, ch, at); err != nil {
+			return err
+		}
 		if err := db.join(ctx, tx, r.Reference, ch.Joined); err != nil {
 			return err
 		}
@@ -65,19 +68,54 @@ func (db *DB) RecordChange(ctx context.Context, r ChangeRecord) error {
 	})
 }
 
-// saveClocks writes each clock instance as it now stands.
+// recordOutcome fills the reporting columns an action settles (docs/reports.md): findings
+// conclude the enquiry (SG2c), a closure proposal records Making Safeguarding Personal
+// outcomes (SG4), and reopening takes the concern out of the concluded count until new
+// findings are recorded.
+func (db *DB) recordOutcome(ctx context.Context, tx *sqlx.Tx, ref string, ch *safeguard.Change, at time.Time) error {
+	str := func(k string) any {
+		if v, ok := ch.Detail[k].(string); ok && v != "" {
+			return v
+		}
+		return nil
+	}
+	var err error
+	switch ch.Action {
+	case safeguard.ActionFindings:
+		taken, _ := ch.Detail["action_taken"].(bool)
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET risk_finding = ?, action_taken = ?, risk_outcome = ?, concluded_at = ? WHERE reference = ?`),
+			str("risk"), taken, str("risk_outcome"), at, ref)
+	case safeguard.ActionProposeClosure:
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET msp_outcome = ? WHERE reference = ?`), str("msp_outcomes"), ref)
+	case safeguard.ActionReopen:
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET risk_finding = NULL, action_taken = NULL, risk_outcome = NULL,
+			concluded_at = NULL, msp_outcome = NULL WHERE reference = ?`), ref)
+	}
+	return err
+}
+
+// saveClocks writes each clock instance as it now stands. A clock met gets its time to meet in
+// working days (leaving out time paused) and whether it was met by its due time, for
+// performance against timescales.
 func (db *DB) saveClocks(ctx context.Context, tx *sqlx.Tx, ref string, clocks []*safeguard.ClockInstance) error {
 	for _, c := range clocks {
 		var ended *time.Time
+		var workingDays, onTime any
 		if !c.Ended.IsZero() {
 			e := c.Ended.UTC()
 			ended = &e
+			if c.State == safeguard.ClockMet {
+				workingDays = england.WorkingDaysBetween(c.Started.Add(c.PausedFor), c.Ended)
+				onTime = !c.Ended.After(c.Due)
+			}
 		}
 		_, err := tx.ExecContext(ctx, db.Rebind(`
-			INSERT INTO clocks (reference, id, name, org_code, started_at, due_at, state, step, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO clocks (reference, id, name, org_code, started_at, due_at, state, step, ended_at, paused_seconds, working_days, met_on_time)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (reference, id) DO UPDATE SET org_code = excluded.org_code, due_at = excluded.due_at,
-				state = excluded.state, ended_at = excluded.ended_at`),
-			ref, c.ID, c.Name, c.Org, c.Started.UTC(), c.Due.UTC(), c.State, c.Steps, ended)
+				state = excluded.state, ended_at = excluded.ended_at, paused_seconds = excluded.paused_seconds,
+				working_days = excluded.working_days, met_on_time = excluded.met_on_time`),
+			ref, c.ID, c.Name, c.Org, c.Started.UTC(), c.Due.UTC(), c.State, c.Steps, ended, int64(c.PausedFor/time.Second), workingDays, onTime)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,334 @@
+package sql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-project/safeguard"
+	"github.com/safeguard-project/safeguard/calendar"
+)
+
+// The reports for managers (docs/reports.md). Every query counts indexed reporting columns,
+// with the caller's scope inside the WHERE clause exactly as the lists apply it
+// (scopeClause): nothing out of scope is fetched and then filtered.
+
+// england is the calendar time to meet a clock is counted in; london is where report periods
+// and ages are judged.
+var (
+	england = calendar.EnglandAndWales()
+	london  = england.Location()
+)
+
+// group is one row of a GROUP BY: the value (NULL when unrecorded) and how many.
+type group struct {
+	Value sql.NullString `db:"v"`
+	N     int            `db:"n"`
+}
+
+// SACReport counts the concerns in scope for the Safeguarding Adults Collection–aligned return:
+// those raised in the period (SG1, SG2a, SG2b, SG3, SG4 asked, custody) and those whose
+// enquiry concluded (findings recorded) in the period (SG2c, SG4 outcomes). A concern is
+// counted once, under the establishment and host LA where it was raised, even if it was
+// transferred since.
+func (db *DB) SACReport(ctx context.Context, scope safeguard.Scope, p safeguard.Period) (*safeguard.SACReport, error) {
+	label := "national"
+	if !scope.All {
+		label = scope.Org
+	}
+	rep := safeguard.NewSACReport(p, label)
+	where, sargs := scopeClause(scope)
+	raised := "c.raised_at >= ? AND c.raised_at < ? AND " + where
+	rargs := append([]any{p.Start.UTC(), p.End.UTC()}, sargs...)
+	concluded := "c.concluded_at >= ? AND c.concluded_at < ? AND " + where
+	cargs := append([]any{p.Start.UTC(), p.End.UTC()}, sargs...)
+
+	count := func(cond string, args []any) (int, error) {
+		var n int
+		err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM concerns c WHERE `+cond), args...)
+		return n, err
+	}
+	var err error
+	if rep.Raised, err = count(raised, rargs); err != nil {
+		return nil, err
+	}
+	if rep.Concluded, err = count(concluded, cargs); err != nil {
+		return nil, err
+	}
+	// by counts concerns grouped by one expression and adds each group to the cell that
+	// mapping names.
+	by := func(expr, from, cond string, args []any, table, measure string, mapping func(v sql.NullString) string) error {
+		var rows []group
+		if err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT `+expr+` AS v, COUNT(*) AS n FROM `+from+` WHERE `+cond+` GROUP BY `+expr), args...); err != nil {
+			return err
+		}
+		for _, g := range rows {
+			rep.Add(table, measure, mapping(g.Value), g.N)
+		}
+		return nil
+	}
+	orNotKnown := func(v sql.NullString) string {
+		if !v.Valid || v.String == "" {
+			return "not_known"
+		}
+		return v.String
+	}
+	yesNo := func(v sql.NullString) string {
+		switch v.String {
+		case "1", "true":
+			return "yes"
+		case "0", "false":
+			return "no"
+		}
+		return "not_known"
+	}
+	plain := func(v sql.NullString) string { return v.String }
+	const concerns = "concerns c"
+	steps := []struct {
+		expr, from, cond string
+		args             []any
+		table, measure   string
+		mapping          func(sql.NullString) string
+	}{
+		{"c.age_band", concerns, raised, rargs, "SG1", "age_band", orNotKnown},
+		{"c.gender", concerns, raised, rargs, "SG1", "gender", orNotKnown},
+		{"c.ethnicity", concerns, raised, rargs, "SG1", "ethnicity", func(v sql.NullString) string { return safeguard.EthnicGroup(v.String) }},
+		{"c.support_reason", concerns, raised, rargs, "SG1", "primary_support_reason", orNotKnown},
+		{db.boolText("c.autism"), concerns, raised, rargs, "SG1", "autism", yesNo},
+		{"cc.category", "concern_categories cc JOIN concerns c ON c.reference = cc.reference", raised, rargs, "SG2a", "type_of_risk", plain},
+		{"c.location_of_risk", concerns, raised, rargs, "SG2b", "location_of_risk", func(v sql.NullString) string { return safeguard.SACLocation(orNotKnown(v)) }},
+		{"c.source_of_risk", concerns, raised, rargs, "SG2b", "source_of_risk", orNotKnown},
+		{"c.lacked_capacity", concerns, raised, rargs, "SG3", "lacked_capacity", orNotKnown},
+		{"c.advocacy", concerns, raised + " AND c.lacked_capacity = 'yes'", rargs, "SG3", "support_if_lacked_capacity", orNotKnown},
+		{"c.msp_asked", concerns, raised, rargs, "SG4", "outcomes_asked", orNotKnown},
+		{"c.risk_finding || ':' || " + db.boolText("c.action_taken"), concerns, concluded, cargs, "SG2c", "action_and_result", func(v sql.NullString) string {
+			risk, taken, _ := strings.Cut(v.String, ":")
+			return safeguard.ActionAndResult(risk, taken == "1" || taken == "true")
+		}},
+		{"c.risk_outcome", concerns, concluded + " AND c.risk_finding = 'identified' AND c.action_taken AND c.risk_outcome IS NOT NULL", cargs, "SG2c", "risk_outcome", plain},
+		{"c.msp_outcome", concerns, concluded + " AND c.msp_outcome IN ('fully', 'partially', 'not_achieved')", cargs, "SG4", "outcomes_achieved", plain},
+	}
+	for _, s := range steps {
+		if err := by(s.expr, s.from, s.cond, s.args, s.table, s.measure, s.mapping); err != nil {
+			return nil, err
+		}
+	}
+
+	// Custody: each establishment where concerns were raised, and where they went.
+	var custody []struct {
+		Est   string `db:"est"`
+		Stage string `db:"stage"`
+		Moved int    `db:"moved"`
+		N     int    `db:"n"`
+	}
+	err = db.SelectContext(ctx, &custody, db.Rebind(`
+		SELECT COALESCE(c.raised_establishment, c.establishment) AS est, c.stage,
+			CASE WHEN c.establishment <> COALESCE(c.raised_establishment, c.establishment) THEN 1 ELSE 0 END AS moved, COUNT(*) AS n
+		FROM concerns c WHERE `+raised+` GROUP BY 1, 2, 3 ORDER BY 1`), rargs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range custody {
+		for _, v := range safeguard.CustodyRoutes {
+			rep.Add("custody", g.Est, v, 0) // every establishment has every column
+		}
+		rep.Add("custody", g.Est, "raised", g.N)
+		switch safeguard.Stage(g.Stage) {
+		case safeguard.StageHandedOver:
+			rep.Add("custody", g.Est, "handed_over", g.N)
+		case safeguard.StageNoFurtherAction:
+			rep.Add("custody", g.Est, "no_further_action", g.N)
+		default:
+			rep.Add("custody", g.Est, "prison_led", g.N)
+		}
+		if g.Moved == 1 {
+			rep.Add("custody", g.Est, "transferred_out", g.N)
+		}
+	}
+	return rep, nil
+}
+
+// boolText renders a boolean column as text the same way on both databases ("1"/"0" on SQLite,
+// "true"/"false" on PostgreSQL), so that it can be grouped and concatenated.
+func (db *DB) boolText(col string) string { return "CAST(" + col + " AS TEXT)" }
+
+// Timescales is performance against timescales: for every clock met in the period, in scope,
+// the time it took in working days and whether it was met on time, tallied by month (Europe/
+// London), clock and responsible organisation, with the roll-ups. Each month is one indexed
+// range query (clocks_met) whose GROUP BY returns a histogram, so the database does the
+// counting and the percentiles are exact.
+func (db *DB) Timescales(ctx context.Context, scope safeguard.Scope, p safeguard.Period) ([]safeguard.TimescaleRow, error) {
+	where, sargs := scopeClause(scope)
+	tallies := map[safeguard.TimescaleKey]*safeguard.TimescaleTally{}
+	for _, m := range p.Months() {
+		var rows []struct {
+			Clock  string `db:"name"`
+			Org    string `db:"org_code"`
+			Days   int    `db:"working_days"`
+			OnTime int    `db:"on_time"`
+			N      int    `db:"n"`
+		}
+		err := db.SelectContext(ctx, &rows, db.Rebind(`
+			SELECT k.name, k.org_code, k.working_days, CASE WHEN k.met_on_time THEN 1 ELSE 0 END AS on_time, COUNT(*) AS n
+			FROM clocks k JOIN concerns c ON c.reference = k.reference
+			WHERE k.state = ? AND k.ended_at >= ? AND k.ended_at < ? AND k.working_days IS NOT NULL AND `+where+`
+			GROUP BY k.name, k.org_code, k.working_days, CASE WHEN k.met_on_time THEN 1 ELSE 0 END`),
+			append([]any{safeguard.ClockMet, m.Start.UTC(), m.End.UTC()}, sargs...)...)
+		if err != nil {
+			return nil, err
+		}
+		month := m.Start.Format("2006-01")
+		for _, r := range rows {
+			k := safeguard.TimescaleKey{Month: month, Clock: r.Clock, Org: r.Org}
+			t := tallies[k]
+			if t == nil {
+				t = &safeguard.TimescaleTally{Days: map[int]int{}}
+				tallies[k] = t
+			}
+			t.Days[r.Days] += r.N
+			if r.OnTime == 1 {
+				t.OnTime += r.N
+			}
+		}
+	}
+	return safeguard.SummariseTimescales(tallies), nil
+}
+
+// OverdueAudit counts, in scope, the counting clocks past due at now by responsible
+// organisation, stage, clock and ageing bucket (working days overdue: 0-2, 3-5, 6-10, >10),
+// and those at risk: due from now until one working day ahead (bucket "at_risk"). The
+// buckets are computed in the query from thresholds worked out in England's calendar, so
+// no clock row leaves the database.
+func (db *DB) OverdueAudit(ctx context.Context, scope safeguard.Scope, now time.Time) ([]safeguard.OverdueGroup, error) {
+	now = now.UTC()
+	at := func(n int) time.Time { return england.Add(now, calendar.WorkingDays(-n)).UTC() }
+	where, sargs := scopeClause(scope)
+	args := []any{at(11), at(6), at(3), safeguard.ClockRunning, safeguard.ClockBreached, now}
+	var out []safeguard.OverdueGroup
+	err := db.SelectContext(ctx, &out, db.Rebind(`
+		SELECT k.org_code, c.stage, k.name,
+			CASE WHEN k.due_at <= ? THEN '>10' WHEN k.due_at <= ? THEN '6-10' WHEN k.due_at <= ? THEN '3-5' ELSE '0-2' END AS bucket,
+			COUNT(*) AS n
+		FROM clocks k JOIN concerns c ON c.reference = k.reference
+		WHERE k.state IN (?, ?) AND k.due_at < ? AND `+where+`
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`), append(args, sargs...)...)
+	if err != nil {
+		return nil, err
+	}
+	var risk []safeguard.OverdueGroup
+	err = db.SelectContext(ctx, &risk, db.Rebind(`
+		SELECT k.org_code, c.stage, k.name, 'at_risk' AS bucket, COUNT(*) AS n FROM clocks k JOIN concerns c ON c.reference = k.reference
+		WHERE k.state IN (?, ?) AND k.due_at >= ? AND k.due_at < ? AND `+where+`
+		GROUP BY k.org_code, c.stage, k.name ORDER BY k.org_code, c.stage, k.name`),
+		append([]any{safeguard.ClockRunning, safeguard.ClockBreached, now, england.Add(now, calendar.WorkingDays(1)).UTC()}, sargs...)...)
+	return append(out, risk...), err
+}
+
+// Escalations returns the ladder rungs that fired on the concerns in scope that have a clock
+// past due at now (or, with ref, on that one concern, in scope), oldest first: which step,
+// when, and who was told by organisation and role.
+func (db *DB) Escalations(ctx context.Context, scope safeguard.Scope, now time.Time, ref string) ([]safeguard.Escalation, error) {
+	where, sargs := scopeClause(scope)
+	cond, args := `t.reference IN (SELECT k.reference FROM clocks k WHERE k.state IN (?, ?) AND k.due_at < ?)`,
+		[]any{safeguard.ClockRunning, safeguard.ClockBreached, now.UTC()}
+	if ref != "" {
+		cond, args = `t.reference = ?`, []any{ref}
+	}
+	var rows []struct {
+		Ref    string    `db:"reference"`
+		At     time.Time `db:"at"`
+		Detail string    `db:"detail"`
+		Est    string    `db:"establishment"`
+		HostLA string    `db:"host_la"`
+		Org    string    `db:"org_code"`
+	}
+	err := db.SelectContext(ctx, &rows, db.Rebind(`
+		SELECT t.reference, t.at, COALESCE(t.detail, '') AS detail, c.establishment, c.host_la, COALESCE(k.org_code, '') AS org_code
+		FROM timeline t JOIN concerns c ON c.reference = t.reference
+		LEFT JOIN clocks k ON k.reference = t.reference AND k.id = `+jsonText(db.Dialect, "t.detail", "clock_id")+`
+		WHERE t.kind = 'ladder_step' AND `+cond+` AND `+where+` ORDER BY t.reference, t.at, t.id`), append(args, sargs...)...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]safeguard.Escalation, 0, len(rows))
+	for _, r := range rows {
+		var d struct {
+			Clock      string   `json:"clock"`
+			ClockID    string   `json:"clock_id"`
+			Step       int      `json:"step"`
+			Notified   []string `json:"notified"`
+			Recipients int      `json:"recipients"`
+			Org        string   `json:"organisation"`
+			Partner    string   `json:"partner"`
+		}
+		_ = json.Unmarshal([]byte(r.Detail), &d)
+		// Rungs recorded before the detail named the organisations: the clock's responsible
+		// organisation now, and the other side of the concern as its partner.
+		if d.Org == "" {
+			d.Org = r.Org
+		}
+		if d.Partner == "" {
+			d.Partner = r.HostLA
+			if d.Org == r.HostLA {
+				d.Partner = r.Est
+			}
+		}
+		out = append(out, safeguard.Escalation{Reference: r.Ref, Clock: d.Clock, ClockID: d.ClockID, Step: d.Step + 1, At: r.At.UTC(),
+			Notified: safeguard.NotifiedOf(d.Notified, d.Org, d.Partner), Recipients: d.Recipients})
+	}
+	return out, nil
+}
+
+// jsonText extracts a top-level string field of a JSON text column.
+func jsonText(d Dialect, col, field string) string {
+	if d == Postgres {
+		return "(" + col + "::jsonb->>'" + field + "')"
+	}
+	return "json_extract(" + col + ", '$." + field + "')"
+}
+
+// Evidence gathers a concern's evidence bundle, in scope (ENOTFOUND outside it): the concern
+// with its timeline, clocks and contributions, its ladder steps, every outbox message and
+// every audit row that names it, oldest first, with the hash chain fields.
+func (db *DB) Evidence(ctx context.Context, scope safeguard.Scope, ref string) (*safeguard.EvidenceBundle, error) {
+	c, err := db.FindConcern(ctx, scope, ref)
+	if err != nil {
+		return nil, err
+	}
+	b := &safeguard.EvidenceBundle{GeneratedAt: db.Now().UTC(), Concern: c, Mail: []safeguard.EvidenceMail{}, AccessLog: []safeguard.EvidenceAccess{}}
+	if b.Escalations, err = db.Escalations(ctx, scope, time.Time{}, ref); err != nil {
+		return nil, err
+	}
+	if err := db.SelectContext(ctx, &b.Mail, db.Rebind(`SELECT key, recipient, subject, status, created_at, sent_at
+		FROM outbox WHERE reference = ? ORDER BY id`), ref); err != nil {
+		return nil, err
+	}
+	for i := range b.Mail {
+		m := &b.Mail[i]
+		m.CreatedAt = m.CreatedAt.UTC()
+		if m.SentAt != nil {
+			t := m.SentAt.UTC()
+			m.SentAt = &t
+		}
+		// Ladder mail is keyed <reference>/<clock id>/step-<n>/<recipient hash>.
+		parts := strings.Split(m.Key, "/")
+		if len(parts) == 4 && strings.HasPrefix(parts[2], "step-") {
+			if n, err := strconv.Atoi(strings.TrimPrefix(parts[2], "step-")); err == nil {
+				m.Step = n + 1
+				if i := strings.LastIndex(parts[1], "-"); i > 0 {
+					m.Clock = parts[1][:i]
+				}
+			}
+		}
+	}
+	err = db.SelectContext(ctx, &b.AccessLog, db.Rebind(`SELECT a.id, a.at, a.user_id, COALESCE(u.role, '') AS user_role,
+			COALESCE(u.org_code, '') AS user_org, a.action, a.outcome, a.remote, a.flagged, a.prev_hash, a.hash
+		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id WHERE a.reference = ? ORDER BY a.id`), ref)
+	for i := range b.AccessLog {
+		b.AccessLog[i].At = b.AccessLog[i].At.UTC()
+	}
+	return b, err
+}
