@@ -149,7 +149,7 @@ func allowed(u *User, a Action, c *Involvement) bool {
 			(u.Role == RolePrisonLead && u.OrgKind.IsEstablishment() && slices.Contains(c.Others, u.OrgCode)))
 	case ActionContribute:
 		return (u.Role == RoleLAPractitioner || u.Role == RolePartner) && c != nil && c.involves(u.OrgCode) && u.OrgCode != c.Establishment
-	case ActionReadOverdue, ActionReadAccessLog:
+	case ActionReadOverdue, ActionReadAccessLog, ActionReadPerformance, ActionReadEvidence:
 		return u.Role.IsManager() || u.Role == RoleAuditor
 	case ActionReadSACReport:
 		return u.Role == RoleLAManager || u.Role == RoleAuditor

@@ -12,6 +12,15 @@ import (
 // the SQL that counts and the HTTP that answers share one definition (docs/reports.md has the
 // mapping table).
 
+// The reports' actions, decided in Authorize like every other (access.go).
+const (
+	// ActionReadPerformance is performance against timescales and the overdue audit; managers
+	// see their organisation's, the auditor all.
+	ActionReadPerformance Action = "read_performance"
+	// ActionReadEvidence is one concern's evidence bundle: its managers and the auditor.
+	ActionReadEvidence Action = "read_evidence"
+)
+
 // Ethnicities are the NHS Data Dictionary ethnic categories (the 2001 Census groups the SAC
 // uses), as JSON values. The SAC reports them in the broad groups of EthnicGroup.
 var Ethnicities = []string{

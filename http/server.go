@@ -117,12 +117,26 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("/audit/flagged", s.flaggedReads).Methods(http.MethodGet)
 	api.HandleFunc("/concerns/{ref}/{action}", s.act).Methods(http.MethodPost)
 	api.HandleFunc("/overdue", s.overdue).Methods(http.MethodGet)
+	api.HandleFunc("/reports/sac", s.sacReport).Methods(http.MethodGet)
+	api.HandleFunc("/reports/timescales", s.timescales).Methods(http.MethodGet)
+	api.HandleFunc("/reports/overdue", s.overdueAuditReport).Methods(http.MethodGet)
+	api.HandleFunc("/concerns/{ref}/evidence", s.evidence).Methods(http.MethodGet)
 	api.HandleFunc("/admin/users/{id:[0-9]+}/sessions/revoke", s.revokeUserSessions).Methods(http.MethodPost)
 	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such endpoint"))
 	})
-	// Links in mail point at the concern's page; until the web interface serves it, the same
-	// authenticated JSON answers there.
+	// The web pages (webconcerns.go, webwork.go): the session cookie only, never a token.
+	page := func(h http.HandlerFunc) http.Handler { return s.requireSignIn(h) }
+	r.Handle("/concerns/new", page(s.raiseForm)).Methods(http.MethodGet)
+	r.Handle("/concerns/new", page(s.raiseSubmit)).Methods(http.MethodPost)
+	r.Handle("/concerns/{ref}/contribute", page(s.contributePage)).Methods(http.MethodGet)
+	r.Handle("/concerns/{ref}/{action}", page(s.webAct)).Methods(http.MethodPost)
+	r.Handle("/overdue", page(s.overdueAudit)).Methods(http.MethodGet)
+	r.Handle("/overdue.csv", page(s.overdueAudit)).Methods(http.MethodGet)
+	r.HandleFunc("/accessibility", s.staticPage("accessibility", "Accessibility statement")).Methods(http.MethodGet)
+	r.HandleFunc("/privacy", s.staticPage("privacy", "Privacy notice")).Methods(http.MethodGet)
+	// Links in mail point at the concern's page: HTML for a browser (concernPage), the API's
+	// JSON for a client that asks for it, with a session or a token.
 	concernPage := r.PathPrefix("/concerns").Subrouter()
 	concernPage.Use(s.authenticate)
 	concernPage.HandleFunc("/{ref}", s.getConcern).Methods(http.MethodGet)
@@ -140,7 +154,7 @@ func (s *Server) Handler() http.Handler {
 		r.HandleFunc("/sign-in/oidc/callback", s.oidcCallback).Methods(http.MethodGet)
 	}
 	r.HandleFunc("/sign-out", s.signOut).Methods(http.MethodPost)
-	r.Handle("/", s.requireSignIn(http.HandlerFunc(s.home))).Methods(http.MethodGet)
+	r.Handle("/", s.requireSignIn(http.HandlerFunc(s.myWork))).Methods(http.MethodGet)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wantsHTML(r) {
