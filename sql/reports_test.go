@@ -214,8 +214,8 @@ func TestOverdueAuditBucketsByWorkingDaysAndNamesEscalationsByRole(t *testing.T)
 		esc, err := db.Escalations(ctx, safeguard.Scope{All: true, SeesStaffAllegations: true}, now, "")
 		must(t, err)
 		if len(esc) != 2 || esc[0].Clock != "triage_decision" || esc[0].Step != 1 ||
-			!slices.Equal(esc[0].Notified, []safeguard.Notified{{"LEI", "safeguarding_inbox"}, {leeds, "managers"}}) ||
-			esc[1].Step != 3 || !slices.Equal(esc[1].Notified, []safeguard.Notified{{leeds, "managers"}, {"LEI", "managers"}}) || esc[1].Recipients != 3 {
+			!slices.Equal(esc[0].Notified, []safeguard.Notified{{Organisation: "LEI", Role: "safeguarding_inbox"}, {Organisation: leeds, Role: "managers"}}) ||
+			esc[1].Step != 3 || !slices.Equal(esc[1].Notified, []safeguard.Notified{{Organisation: leeds, Role: "managers"}, {Organisation: "LEI", Role: "managers"}}) || esc[1].Recipients != 3 {
 			t.Errorf("escalations = %+v", esc)
 		}
 		if esc, err := db.Escalations(ctx, safeguard.Scope{Org: wakefield, User: 99}, now, ""); err != nil || len(esc) != 0 {
