@@ -40,26 +40,10 @@ var actionPaths = map[string]safeguard.Action{
 // the concern's new state.
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r.Context())
-	ref, path := mux.Vars(r)["ref"], mux.Vars(r)["action"]
-	action, ok := actionPaths[path]
-	if !ok {
-		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such action"))
-		return
-	}
-	if action == safeguard.ActionProposeClosure && u.Role == safeguard.RolePrisonManager {
-		action = safeguard.ActionSignOffClosure
-	}
-	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
-		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found"))
-		return
-	}
-	inv, err := s.DB.Involvement(r.Context(), ref)
-	if err == nil {
-		err = safeguard.Authorize(u, action, inv)
-	}
+	ref := mux.Vars(r)["ref"]
+	action, err := s.authorizeAction(r, u, ref, mux.Vars(r)["action"])
 	if err != nil {
-		s.audit(r, string(action), ref, err)
-		s.error(w, r, orUnavailable(err))
+		s.error(w, r, err)
 		return
 	}
 	var in safeguard.Input
@@ -67,29 +51,59 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if err := in.Validate(action); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	cmd := safeguard.Command{Action: action, Actor: *u, Input: in}
-	if code, field := in.Target(action); code != "" {
-		org, err := s.DB.FindOrganisation(r.Context(), code)
-		if safeguard.ErrorCode(err) == safeguard.ENOTFOUND {
-			s.error(w, r, safeguard.FieldErrors(map[string]string{field: "is not a known organisation"}))
-			return
-		} else if err != nil {
-			s.error(w, r, unavailable(err))
-			return
-		}
-		cmd.Target = org
-	}
-	c, err := s.update(r.Context(), ref, r.Header.Get("Idempotency-Key"), cmd)
-	s.audit(r, string(action), ref, err)
+	c, err := s.perform(r, u, ref, action, in, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// authorizeAction turns the last segment of an action's path into the action and asks the
+// policy whether u may take it on the concern (ENOTFOUND, EFORBIDDEN), auditing a refusal.
+// The API and the concern page's forms both ask here before reading the body.
+func (s *Server) authorizeAction(r *http.Request, u *safeguard.User, ref, path string) (safeguard.Action, error) {
+	action, ok := actionPaths[path]
+	if !ok {
+		return "", safeguard.Errorf(safeguard.ENOTFOUND, "no such action")
+	}
+	if action == safeguard.ActionProposeClosure && u.Role == safeguard.RolePrisonManager {
+		action = safeguard.ActionSignOffClosure
+	}
+	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
+		return "", safeguard.Errorf(safeguard.ENOTFOUND, "concern not found")
+	}
+	inv, err := s.DB.Involvement(r.Context(), ref)
+	if err == nil {
+		err = safeguard.Authorize(u, action, inv)
+	}
+	if err != nil {
+		s.audit(r, string(action), ref, err)
+		return "", orUnavailable(err)
+	}
+	return action, nil
+}
+
+// perform checks an authorized action's input field by field, looks up the organisation it
+// names, and sends the concern's workflow the Update, whose validator checks the stage (409).
+// It answers with the concern's new state.
+func (s *Server) perform(r *http.Request, u *safeguard.User, ref string, action safeguard.Action, in safeguard.Input, idempotencyKey string) (*safeguard.Concern, error) {
+	if err := in.Validate(action); err != nil {
+		return nil, err
+	}
+	cmd := safeguard.Command{Action: action, Actor: *u, Input: in}
+	if code, field := in.Target(action); code != "" {
+		org, err := s.DB.FindOrganisation(r.Context(), code)
+		if safeguard.ErrorCode(err) == safeguard.ENOTFOUND {
+			return nil, safeguard.FieldErrors(map[string]string{field: "is not a known organisation"})
+		} else if err != nil {
+			return nil, unavailable(err)
+		}
+		cmd.Target = org
+	}
+	c, err := s.update(r.Context(), ref, idempotencyKey, cmd)
+	s.audit(r, string(action), ref, err)
+	return c, err
 }
 
 // update sends one lifecycle Update and waits for its answer. With an Idempotency-Key the
@@ -159,32 +173,46 @@ type overdueRow struct {
 // overdue is GET /api/v1/overdue: every clock past due in the caller's scope, most overdue
 // first, as JSON or, with Accept: text/csv, as CSV.
 func (s *Server) overdue(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	if err := safeguard.Authorize(u, safeguard.ActionReadOverdue, nil); err != nil {
+	items, err := s.overdueItems(r)
+	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		writeOverdueCSV(w, items)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// overdueItems is the overdue list as the API and the overdue audit page both read it: asked
+// of the policy, scoped in SQL, audited, with working days late counted in England's calendar.
+func (s *Server) overdueItems(r *http.Request) ([]overdueRow, error) {
+	u := userFrom(r.Context())
+	if err := safeguard.Authorize(u, safeguard.ActionReadOverdue, nil); err != nil {
+		return nil, err
 	}
 	now := s.Now()
 	rows, err := s.DB.Overdue(r.Context(), safeguard.ScopeOf(u), now, 0)
 	s.audit(r, "read_overdue", "", err)
 	if err != nil {
-		s.error(w, r, unavailable(err))
-		return
+		return nil, unavailable(err)
 	}
 	items := make([]overdueRow, len(rows))
 	for i, o := range rows {
 		items[i] = overdueRow{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due, england.WorkingDaysBetween(o.Due, now), o.Step, o.BreachedAt}
 	}
-	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="overdue.csv"`)
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"reference", "establishment", "stage", "clock", "organisation", "due", "working_days_overdue", "step_reached"})
-		for _, o := range items {
-			cw.Write([]string{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due.Format(time.RFC3339), strconv.Itoa(o.WorkingDaysLate), strconv.Itoa(o.Step)})
-		}
-		cw.Flush()
-		return
+	return items, nil
+}
+
+// writeOverdueCSV writes overdue rows as a CSV download, in the order given.
+func writeOverdueCSV(w http.ResponseWriter, items []overdueRow) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="overdue.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"reference", "establishment", "stage", "clock", "organisation", "due", "working_days_overdue", "step_reached"})
+	for _, o := range items {
+		cw.Write([]string{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due.Format(time.RFC3339), strconv.Itoa(o.WorkingDaysLate), strconv.Itoa(o.Step)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	cw.Flush()
 }

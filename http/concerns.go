@@ -47,32 +47,41 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	concern, err := s.raise(r, u, &raise, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/concerns/"+concern.Reference)
+	writeJSON(w, http.StatusCreated, concern)
+}
+
+// raise records a concern for the API and the web form alike: the body is validated, the
+// establishment looked up and the policy asked for it, and only then is a reference allocated
+// and the workflow started. idempotencyKey ("" for none) makes a repeat of the same raise by
+// the same person answer with the first concern instead of raising a second.
+func (s *Server) raise(r *http.Request, u *safeguard.User, raise *safeguard.Raise, idempotencyKey string) (*safeguard.Concern, error) {
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	// Ages are judged on the calendar date in England, not in UTC.
 	if err := raise.Validate(now.In(london)); err != nil {
-		s.error(w, r, err)
-		return
+		return nil, err
 	}
 	est, err := s.DB.FindOrganisation(r.Context(), raise.Establishment)
 	switch {
 	case safeguard.ErrorCode(err) == safeguard.ENOTFOUND || (err == nil && !est.Kind.IsEstablishment()):
-		s.error(w, r, safeguard.FieldErrors(map[string]string{"establishment": "is not a known prison or approved premises"}))
-		return
+		return nil, safeguard.FieldErrors(map[string]string{"establishment": "is not a known prison or approved premises"})
 	case err != nil:
-		s.error(w, r, unavailable(err))
-		return
+		return nil, unavailable(err)
 	}
 	if err := safeguard.Authorize(u, safeguard.ActionRaise, &safeguard.Involvement{Establishment: est.Code}); err != nil {
 		s.audit(r, "raise", "", err)
-		s.error(w, r, err)
-		return
+		return nil, err
 	}
 
 	var key *sgsql.IdempotencyKey
-	if k := strings.TrimSpace(r.Header.Get("Idempotency-Key")); k != "" {
+	if k := strings.TrimSpace(idempotencyKey); k != "" {
 		if len(k) > 200 {
-			s.error(w, r, safeguard.FieldErrors(map[string]string{"Idempotency-Key": "must be at most 200 characters"}))
-			return
+			return nil, safeguard.FieldErrors(map[string]string{"Idempotency-Key": "must be at most 200 characters"})
 		}
 		body, _ := json.Marshal(raise)
 		sum := sha256.Sum256(body)
@@ -80,24 +89,21 @@ func (s *Server) raiseConcern(w http.ResponseWriter, r *http.Request) {
 	}
 	ref, replay, err := s.DB.AllocateReference(r.Context(), est.Code, now.In(london).Year(), key)
 	if err != nil {
-		s.error(w, r, orUnavailable(err))
-		return
+		return nil, orUnavailable(err)
 	}
 	concern, err := s.startConcern(r.Context(), workflows.ConcernInput{
-		RaiseInput:       activities.RaiseInput{Reference: ref, HostLA: est.HostLA, RaisedBy: u.ID, RaisedAt: now, Raise: raise},
+		RaiseInput:       activities.RaiseInput{Reference: ref, HostLA: est.HostLA, RaisedBy: u.ID, RaisedAt: now, Raise: *raise},
 		Policy:           &s.Policy,
 		SearchAttributes: s.SearchAttributes,
 	})
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return nil, err
 	}
 	s.audit(r, "raise", ref, nil)
 	if !replay {
 		s.Metrics.ConcernsRaised.Inc()
 	}
-	w.Header().Set("Location", "/api/v1/concerns/"+ref)
-	writeJSON(w, http.StatusCreated, concern)
+	return concern, nil
 }
 
 // startConcern starts the concern's workflow, or joins it if a repeat of the same raise already
@@ -148,18 +154,30 @@ func (s *Server) recordingUnavailable(ref string, err error) error {
 // (safeguard.AuthorizeRead): such a read, and any refused attempt, is audited as
 // break_glass_read with the reason and flagged for review.
 func (s *Server) getConcern(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	ref := mux.Vars(r)["ref"]
-	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
-		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found"))
+	if wantsHTML(r) {
+		s.concernPage(w, r)
 		return
 	}
-	reason := strings.TrimSpace(r.Header.Get(safeguard.BreakGlassHeader))
+	c, _, err := s.readConcern(r, mux.Vars(r)["ref"], strings.TrimSpace(r.Header.Get(safeguard.BreakGlassHeader)))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// readConcern reads one concern for the signed-in user, as the API and the concern page both
+// do: the policy decides on its involvement, the read is scoped in SQL, and the read (or its
+// refusal) is audited. It also returns the involvement, for asking the policy about actions.
+func (s *Server) readConcern(r *http.Request, ref, reason string) (*safeguard.Concern, *safeguard.Involvement, error) {
+	u := userFrom(r.Context())
+	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
+		return nil, nil, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found")
+	}
 	// A bad reason is refused before the concern is looked up, so the answer says nothing
 	// about whether it exists.
 	if err := safeguard.CheckBreakGlassReason(reason); err != nil {
-		s.error(w, r, err)
-		return
+		return nil, nil, err
 	}
 	inv, err := s.DB.Involvement(r.Context(), ref)
 	var scope safeguard.Scope
@@ -177,10 +195,9 @@ func (s *Server) getConcern(w http.ResponseWriter, r *http.Request) {
 		s.audit(r, "read", ref, err)
 	}
 	if err != nil {
-		s.error(w, r, orUnavailable(err))
-		return
+		return nil, nil, orUnavailable(err)
 	}
-	writeJSON(w, http.StatusOK, c)
+	return c, inv, nil
 }
 
 type concernList struct {
