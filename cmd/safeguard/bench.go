@@ -31,7 +31,7 @@ import (
 )
 
 const benchSynopsis = `bench [--url URL] [--tokens FILE | --demo] [--mix full|raise] [--rate N] [--duration D]
-                       [--find-max [--step D] [--factor F]] [--baseline] [--compare]`
+                       [--find-max [--step D] [--factor F]] [--baseline] [--compare] [--baseline-rate N]`
 
 // maxBenchDuration bounds any one run, so that a mistyped flag cannot load a machine for hours.
 const maxBenchDuration = 15 * time.Minute
@@ -63,6 +63,7 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 	step := fs.Duration("step", 8*time.Second, "with --find-max, how long each step runs")
 	factor := fs.Float64("factor", 1.25, "with --find-max, each step's rate over the last")
 	maxP99 := fs.Duration("max-p99", time.Second, "with --find-max, a step whose p99 exceeds this is not sustained")
+	baselineRate := fs.Float64("baseline-rate", 0, "with --baseline or --compare, the empty workflows' (first) rate, if not --rate")
 	baseline := fs.Bool("baseline", false, "start and complete empty workflows on this environment's Temporal (the embedded default: a fresh embedded server) instead of driving HTTP")
 	compare := fs.Bool("compare", false, "find the engine's maximum empty-workflow rate, then the maximum raise rate, and print their ratio; then run the full mix at half the maximum raise rate")
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -89,12 +90,16 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 			return err
 		}
 		fire := b.fire
+		rate := *rate
+		if *baselineRate > 0 {
+			rate = *baselineRate
+		}
 		if *findMax || *compare {
-			baselineMax, err = findMaxRate(ctx, stdout, "empty workflows", *rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
+			baselineMax, err = findMaxRate(ctx, stdout, "empty workflows", rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
 				return openLoop(ctx, r, d, 10000, fire)
 			})
 		} else {
-			openLoop(ctx, *rate, *duration, 10000, fire).print(stdout, "empty workflows")
+			openLoop(ctx, rate, *duration, 10000, fire).print(stdout, "empty workflows")
 		}
 		if stopErr := b.stop(); err == nil {
 			err = stopErr
