@@ -48,6 +48,9 @@ func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
+	// The ladder's first reminder is due at once (a working day before a one-working-day
+	// deadline); these tests are about the raise, so its steps send nothing.
+	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
 
 	var got updateResult
 	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(UpdateRaised, "raised", got.callbacks()) }, 0)
@@ -102,6 +105,7 @@ func TestAMessageRefusedForGoodDoesNotStopTheConcern(t *testing.T) {
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"bad", "good"}}, nil)
 	env.OnActivity(a.DeliverMail, mock.Anything, "bad").Return(temporal.NewNonRetryableApplicationError("mail refused", "mail_permanent", nil)).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "good").Return(nil).Once()
+	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
 	env.ExecuteWorkflow(Concern, input())
 	env.AssertExpectations(t)
