@@ -63,9 +63,9 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 	step := fs.Duration("step", 8*time.Second, "with --find-max, how long each step runs")
 	factor := fs.Float64("factor", 1.25, "with --find-max, each step's rate over the last")
 	maxP99 := fs.Duration("max-p99", time.Second, "with --find-max, a step whose p99 exceeds this is not sustained")
-	baselineRate := fs.Float64("baseline-rate", 0, "with --baseline or --compare, the empty workflows' (first) rate, if not --rate")
+	baselineRate := fs.Float64("baseline-rate", 0, "with --baseline, the empty workflows' (first) rate, if not --rate")
 	baseline := fs.Bool("baseline", false, "start and complete empty workflows on this environment's Temporal (the embedded default: a fresh embedded server) instead of driving HTTP")
-	compare := fs.Bool("compare", false, "find the engine's maximum empty-workflow rate, then the maximum raise rate, and print their ratio; then run the full mix at half the maximum raise rate")
+	compare := fs.Bool("compare", false, "ramp empty workflows and raises together, a step of each at every rate, print the ratio of their maximum sustained rates, then run the full mix at half the raises' maximum")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -83,30 +83,26 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 	}()
 	ramp := rampOptions{step: *step, factor: *factor, maxP99: *maxP99, budget: *duration}
 
-	var baselineMax float64
-	if *baseline || *compare {
+	if *baseline && !*compare {
 		b, err := startBaseline(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		fire := b.fire
 		rate := *rate
 		if *baselineRate > 0 {
 			rate = *baselineRate
 		}
-		if *findMax || *compare {
-			baselineMax, err = findMaxRate(ctx, stdout, "empty workflows", rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
-				return openLoop(ctx, r, d, 10000, fire)
+		if *findMax {
+			_, err = findMaxRate(ctx, stdout, "empty workflows", rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
+				return openLoop(ctx, r, d, 10000, b.fire)
 			})
 		} else {
-			openLoop(ctx, rate, *duration, 10000, fire).print(stdout, "empty workflows")
+			openLoop(ctx, rate, *duration, 10000, b.fire).print(stdout, "empty workflows")
 		}
 		if stopErr := b.stop(); err == nil {
 			err = stopErr
 		}
-		if err != nil || !*compare {
-			return err
-		}
+		return err
 	}
 
 	opts := &benchOptions{base: strings.TrimRight(*base, "/"), mix: *mix, rate: *rate, duration: *duration,
@@ -137,21 +133,28 @@ func bench(ctx context.Context, cfg *config.Config, args []string, stdin io.Read
 	if err != nil {
 		return err
 	}
+	raiseStep := func(ctx context.Context, r float64, d time.Duration) *report {
+		o := *opts
+		o.mix, o.rate, o.duration = "raise", r, d
+		return runLoad(ctx, &o)
+	}
 
 	if *compare {
-		opts.mix = "raise"
-		raiseMax, err := findMaxRate(ctx, stdout, "raises", *rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
-			o := *opts
-			o.rate, o.duration = r, d
-			return runLoad(ctx, &o)
-		})
+		b, err := startBaseline(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer b.stop()
+		best, err := compareMax(ctx, stdout, *rate, ramp, func(ctx context.Context, r float64, d time.Duration) *report {
+			return openLoop(ctx, r, d, 10000, b.fire)
+		}, raiseStep)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "\nmaximum sustained raise rate %.1f/s = %.0f%% of the engine's empty-workflow rate %.1f/s\n",
-			raiseMax, 100*raiseMax/baselineMax, baselineMax)
+			best[1], 100*best[1]/best[0], best[0])
 		half := *opts
-		half.mix, half.rate = "full", raiseMax/2
+		half.mix, half.rate = "full", best[1]/2
 		half.duration = min(*duration, 30*time.Second)
 		fmt.Fprintf(stdout, "\nthe full mix at half that rate, %.1f requests/s for %s:\n", half.rate, half.duration)
 		runLoad(ctx, &half).print(stdout, "full mix")
@@ -625,6 +628,51 @@ func findMaxRate(ctx context.Context, w io.Writer, what string, rate float64, o 
 		return 0, fmt.Errorf("bench: not even the first step (%.1f/s) of %s was sustained; start lower with --rate", rate, what)
 	}
 	fmt.Fprintf(w, "maximum sustained rate of %s: %.1f/s\n", what, best)
+	return best, nil
+}
+
+// compareMax ramps the empty workflows (runs[0]) and the raises (runs[1]) together: at each
+// rate a step of one, then a step of the other, so that both meet whatever else the machine is
+// doing at much the same time. Each stops rising at its first step not sustained.
+func compareMax(ctx context.Context, w io.Writer, rate float64, o rampOptions, runs ...func(context.Context, float64, time.Duration) *report) ([]float64, error) {
+	names := []string{"empty workflows", "raises"}
+	fmt.Fprintf(w, "\nfinding the maximum sustained rates of empty workflows and raises, interleaved: steps of %s from %.1f/s, ×%.2f each (a step fails at <99%% success, <95%% of the offered rate, or p99 > %s)\n",
+		o.step, rate, o.factor, o.maxP99)
+	best := make([]float64, len(runs))
+	going := make([]bool, len(runs))
+	for i := range going {
+		going[i] = true
+	}
+	var spent time.Duration
+	for slices.Contains(going, true) && spent+o.step <= o.budget {
+		for i, run := range runs {
+			if !going[i] || spent+o.step > o.budget {
+				continue
+			}
+			if ctx.Err() != nil {
+				return best, ctx.Err()
+			}
+			r := run(ctx, rate, o.step)
+			spent += r.elapsed
+			ok, why := r.sustained(o.maxP99)
+			verdict := "sustained"
+			if ok {
+				best[i] = rate
+			} else {
+				verdict, going[i] = "not sustained: "+why, false
+			}
+			fmt.Fprintf(w, "  %-15s %7.1f/s offered  %7.1f/s ok  p50 %7s ms  p99 %7s ms  %s  (%s)\n", names[i], rate, r.throughput(&r.total), ms(r.total.p50), ms(r.total.p99), verdict, loadAverage())
+		}
+		rate *= o.factor
+	}
+	for i, b := range best {
+		if b == 0 {
+			return best, fmt.Errorf("bench: not even the first step of %s was sustained; start lower with --rate", names[i])
+		}
+		if going[i] {
+			fmt.Fprintf(w, "%s: the budget ran out while still sustained; %.1f/s is a lower bound (a longer --duration goes further)\n", names[i], b)
+		}
+	}
 	return best, nil
 }
 

@@ -236,3 +236,32 @@ func BenchmarkRaiseOverHTTP(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "raises/s")
 }
+
+// TestBenchCompareRampsBothUntilEachFails feeds the interleaved ramp two pretend systems, one
+// that keeps up to 12/s and one to 20/s: each must stop at its own ceiling, and the one that
+// fails first must not stop the other.
+func TestBenchCompareRampsBothUntilEachFails(t *testing.T) {
+	system := func(ceiling float64) func(context.Context, float64, time.Duration) *report {
+		return func(_ context.Context, rate float64, d time.Duration) *report {
+			var samples []sample
+			for i := range int(rate * d.Seconds()) {
+				status := 200
+				if rate > ceiling && i%2 == 0 {
+					status = 503
+				}
+				samples = append(samples, sample{op: "x", status: status, latency: time.Millisecond})
+			}
+			return newReport(rate, d, d, samples)
+		}
+	}
+	var out bytes.Buffer
+	o := rampOptions{step: time.Second, factor: 1.25, maxP99: time.Second, budget: time.Minute}
+	best, err := compareMax(context.Background(), &out, 8, o, system(20), system(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8, 10, 12.5, 15.6, 19.5, 24.4: the highest at or under each ceiling.
+	if best[0] != 19.53125 || best[1] != 10 {
+		t.Errorf("maxima %v, want [19.53125 10]\n%s", best, out.String())
+	}
+}
