@@ -125,7 +125,8 @@ func (s *Server) Handler() http.Handler {
 	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "no such endpoint"))
 	})
-	// The web pages (webconcerns.go, webwork.go): the session cookie only, never a token.
+	// The web pages (webconcerns.go, webwork.go, webreports.go, webadmin.go): the session
+	// cookie only, never a token.
 	page := func(h http.HandlerFunc) http.Handler { return s.requireSignIn(h) }
 	r.Handle("/concerns/new", page(s.raiseForm)).Methods(http.MethodGet)
 	r.Handle("/concerns/new", page(s.raiseSubmit)).Methods(http.MethodPost)
@@ -133,6 +134,10 @@ func (s *Server) Handler() http.Handler {
 	r.Handle("/concerns/{ref}/{action}", page(s.webAct)).Methods(http.MethodPost)
 	r.Handle("/overdue", page(s.overdueAudit)).Methods(http.MethodGet)
 	r.Handle("/overdue.csv", page(s.overdueAudit)).Methods(http.MethodGet)
+	r.Handle("/reports", page(s.reports)).Methods(http.MethodGet)
+	r.Handle("/reports/sac.csv", page(s.sacCSV())).Methods(http.MethodGet)
+	r.Handle("/reports/timescales.csv", page(s.timescalesCSV())).Methods(http.MethodGet)
+	s.adminRoutes(r, page)
 	r.HandleFunc("/accessibility", s.staticPage("accessibility", "Accessibility statement")).Methods(http.MethodGet)
 	r.HandleFunc("/privacy", s.staticPage("privacy", "Privacy notice")).Methods(http.MethodGet)
 	// Links in mail point at the concern's page: HTML for a browser (concernPage), the API's

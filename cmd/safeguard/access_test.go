@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/safeguard-project/safeguard"
 	"github.com/safeguard-project/safeguard/sql/sqltest"
@@ -58,6 +59,9 @@ func getProbe(path string, a safeguard.Action, concern bool, headers ...string) 
 		}}
 }
 
+// thisYear is a report period that holds the matrix's concerns.
+var thisYear = fmt.Sprintf("from=%d-01-01&to=%d-12-31", time.Now().Year(), time.Now().Year())
+
 // apiProbes are every API route that reads or acts on concerns.
 var apiProbes = []probe{
 	getProbe("/api/v1/concerns/{ref}", safeguard.ActionRead, true),
@@ -66,6 +70,11 @@ var apiProbes = []probe{
 	getProbe("/api/v1/concerns/{ref}/access-log", safeguard.ActionReadAccessLog, true),
 	getProbe("/api/v1/audit/verify", safeguard.ActionVerifyAuditLog, false),
 	getProbe("/api/v1/audit/flagged", safeguard.ActionReviewFlaggedReads, false),
+	getProbe("/api/v1/reports/sac?"+thisYear, safeguard.ActionReadSACReport, false),
+	getProbe("/api/v1/reports/sac?"+thisYear, safeguard.ActionReadSACReport, false, "Accept", "text/csv"),
+	getProbe("/api/v1/reports/timescales", safeguard.ActionReadPerformance, false),
+	getProbe("/api/v1/reports/overdue", safeguard.ActionReadPerformance, false),
+	getProbe("/api/v1/concerns/{ref}/evidence", safeguard.ActionReadEvidence, true),
 	actionProbe("acknowledge", safeguard.ActionAcknowledge),
 	actionProbe("triage", safeguard.ActionTriage),
 	actionProbe("contribution-requests", safeguard.ActionRequestAdvice),
@@ -102,7 +111,11 @@ func TestAccessMatrixOverTheAPI(t *testing.T) {
 	}
 }
 
-func testAccessMatrix(t *testing.T, svc *running) {
+// accessFixture prepares the matrix: the organisations of accessOrgs, a concern carried into
+// the enquiry with two organisations asked for advice, a second concern alleging abuse by staff
+// raised by the demo lead, and a user for every role that fits each organisation of relations
+// (with an API token), plus the demo lead.
+func accessFixture(t *testing.T, svc *running) (ref, alleged string, users []matrixUser) {
 	ctx := context.Background()
 	db := svc.svc.db
 	for _, o := range accessOrgs {
@@ -112,7 +125,7 @@ func testAccessMatrix(t *testing.T, svc *running) {
 	}
 	// Carry a concern into the enquiry with the two asked organisations, and a second one that
 	// alleges abuse by staff and was raised by the demo lead.
-	ref := svc.raise(t)
+	ref = svc.raise(t)
 	for _, step := range []struct{ path, who, body string }{
 		{"acknowledge", practitioner, `{}`},
 		{"triage", lead, `{"decision":"enquiry","rationale":"All three tests are met."}`},
@@ -127,11 +140,10 @@ func testAccessMatrix(t *testing.T, svc *running) {
 	if res.status != http.StatusCreated {
 		t.Fatalf("raise an allegation against staff: %d %s", res.status, res.body)
 	}
-	var alleged safeguard.Concern
-	res.json(t, &alleged)
+	var a safeguard.Concern
+	res.json(t, &a)
 
 	// Every role that fits each organisation, plus the demo users.
-	var users []matrixUser
 	for code := range relations {
 		org, err := db.FindOrganisation(ctx, code)
 		if err != nil {
@@ -162,10 +174,17 @@ func testAccessMatrix(t *testing.T, svc *running) {
 	if len(users) < 25 {
 		t.Fatalf("only %d users in the matrix", len(users))
 	}
+	return ref, a.Reference, users
+}
+
+func testAccessMatrix(t *testing.T, svc *running) {
+	ctx := context.Background()
+	db := svc.svc.db
+	ref, alleged, users := accessFixture(t, svc)
 
 	before := counts(t, svc.db())
 	checked := 0
-	for _, concern := range []string{ref, alleged.Reference} {
+	for _, concern := range []string{ref, alleged} {
 		inv, err := db.Involvement(ctx, concern)
 		if err != nil {
 			t.Fatal(err)
