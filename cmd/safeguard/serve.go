@@ -160,9 +160,13 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 			Interceptors: []interceptor.WorkerInterceptor{met.WorkerInterceptor()},
 		})
 		svc.worker.RegisterWorkflow(workflows.Concern)
+		svc.worker.RegisterWorkflow(workflows.Digest)
 		svc.worker.RegisterActivity(acts)
 		if err := svc.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
+		}
+		if err := ensureDigestSchedule(ctx, svc.client, logger); err != nil {
+			return nil, err
 		}
 	}
 	if m.http() {
