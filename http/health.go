@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"go.temporal.io/sdk/client"
-	"html/template"
 	"net/http"
 	"time"
 )
@@ -39,29 +38,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 }
 
-var devMailPage = template.Must(template.New("devmail").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Development mailbox – safeguard</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<main>
-<h1>Development mailbox</h1>
-<p>No SMTP relay is configured (<code>SMTP_URL</code> is unset), so mail stays in the outbox and is shown here, newest first.</p>
-{{if not .}}<p>No mail yet.</p>{{end}}
-{{range .}}
-<article>
-<h2>{{.Subject}}</h2>
-<dl>
-<dt>To</dt><dd>{{if .Recipient}}{{.Recipient}}{{else}}(no inbox set for this organisation){{end}}</dd>
-<dt>Reference</dt><dd>{{.Reference}}</dd>
-<dt>Status</dt><dd>{{.Status}}{{if .LastError}} – {{.LastError}}{{end}}</dd>
-<dt>Written</dt><dd>{{.CreatedAt.UTC.Format "2006-01-02 15:04:05 MST"}}</dd>
-</dl>
-<pre>{{.Body}}</pre>
-</article>
-{{end}}
-</main>
-</body></html>`))
-
 // devMail shows the newest outbox messages. It exists only when there is no SMTP relay, and mail
 // carries no personal data by construction (package mail).
 func (s *Server) devMail(w http.ResponseWriter, r *http.Request) {
@@ -70,10 +46,11 @@ func (s *Server) devMail(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, unavailable(err))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := devMailPage.Execute(w, msgs); err != nil {
-		s.Logger.Error("render dev mail", "error", err)
+	v := View{Title: "Development mailbox", Data: msgs}
+	if u, err := s.sessionUser(r); err == nil {
+		v.User = u
 	}
+	s.render(w, r, http.StatusOK, "dev-mail", v)
 }
 
 // temporalReachable answers at once when Temporal has just been found unreachable, so that a

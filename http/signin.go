@@ -211,11 +211,6 @@ func setupLinkError(err error) error {
 	return err
 }
 
-// home is the signed-in landing page.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "home", View{Title: "Your work", Nav: "home"})
-}
-
 func waitText(d time.Duration) string {
 	sec := int(d.Seconds() + 0.999)
 	if sec <= 1 {
