@@ -174,10 +174,15 @@ func refusal(err error) error {
 
 func (w *concern) recordOptions(ctx workflow.Context) workflow.Context {
 	// Retried until the database accepts it: a raised concern or a taken action must not be
-	// lost because the database was briefly away.
+	// lost because the database was briefly away. The backoff is capped at a few seconds, well
+	// under what a caller waits (the API's RaiseTimeout, 20 s): with a cap of a minute, a
+	// recording that had failed through a 35 s outage slept on for ~30 s after the database
+	// came back, so the raise's repeat with its Idempotency-Key was refused again
+	// (TestPostgresRestartUnderLoad). An attempt every 5 s during a long outage costs a failed
+	// connection each. The retry policy is not part of the replay check, so histories replay.
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
 	})
 }
 
