@@ -254,7 +254,7 @@ func TestBrowserJourneys(t *testing.T) {
 	chromium, axe := needBrowser(t)
 	e := env{"SAFEGUARD_POLICY_FILE": writePolicy(t, browserPolicy)}
 	svc := startService(t, e)
-	for _, email := range []string{lead, practitioner, laManager} {
+	for _, email := range []string{lead, practitioner, laManager, admin} {
 		if code, _, errOut := cli(t, e, browserPassword+"\n", "user", "password", "--email", email, "--password-stdin"); code != 0 {
 			t.Fatalf("user password %s: %s", email, errOut)
 		}
@@ -272,6 +272,11 @@ func TestBrowserJourneys(t *testing.T) {
 	b.check("sign-in-errors")
 	b.open("/accessibility")
 	b.check("accessibility")
+	b.open("/dev/mail")
+	if !strings.Contains(b.body(), "Development mailbox") {
+		t.Errorf("the development mailbox is not shown:\n%s", b.body())
+	}
+	b.check("dev-mail")
 	b.open("/privacy")
 	b.check("privacy")
 
@@ -489,6 +494,77 @@ func TestBrowserJourneys(t *testing.T) {
 		if rows[0][0] != "reference" || !slices.Equal(got, shown) {
 			t.Errorf("the CSV holds %v; the page shows %v", got, shown)
 		}
+		b.signOut()
+	})
+
+	t.Run("reports and administration", func(t *testing.T) {
+		b.t = t
+		b.signIn(laManager)
+		b.mark()
+		b.do(chromedp.Click(chromedp.CSS(`nav a[href="/reports"]`)))
+		b.waitFor("/reports")
+		if body := b.body(); !strings.Contains(body, "Safeguarding Adults Collection") || !strings.Contains(body, "Performance against timescales") {
+			t.Errorf("the reports page lacks its sections:\n%s", body)
+		}
+		var charts int
+		b.eval(`document.querySelectorAll("main svg[role=img]").length`, &charts)
+		if charts != 2 && !strings.Contains(b.body(), "No deadline was met") {
+			t.Errorf("%d charts on the reports page, want 2", charts)
+		}
+		b.check("reports")
+		b.open("/reports?from=2026-02-31&to=yesterday")
+		if body := b.body(); !strings.Contains(body, "There is a problem") || !strings.Contains(body, "YYYY-MM-DD") {
+			t.Errorf("bad report dates are not explained:\n%s", body)
+		}
+		b.check("reports-errors")
+		b.signOut()
+
+		b.signIn(admin)
+		b.mark()
+		b.do(chromedp.Click(chromedp.CSS(`nav a[href="/admin/users"]`)))
+		b.waitFor("/admin/users")
+		b.check("admin-users")
+		users := svc.count(t, "users")
+		b.do(chromedp.SendKeys(chromedp.CSS("#f-email"), "not an address"))
+		b.submit("/admin/users", "/admin/users")
+		if body := b.body(); !strings.Contains(body, "Enter the person's work email address") || !strings.Contains(body, "Enter the person's name") || svc.count(t, "users") != users {
+			t.Errorf("a bad new user is not explained field by field, or was stored:\n%s", body)
+		}
+		b.check("admin-users-errors")
+		b.do(chromedp.SetValue(chromedp.CSS("#f-email"), "new.practitioner@leeds.example.org"), chromedp.SendKeys(chromedp.CSS("#f-name"), "New Practitioner"),
+			chromedp.SendKeys(chromedp.CSS("#f-org"), "E08000035"), chromedp.Click(chromedp.CSS(`input[name=role][value=la_practitioner]`)))
+		b.submit("/admin/users", "/admin/users")
+		if body := b.body(); !strings.Contains(body, "New Practitioner has been added") || !strings.Contains(body, "/sign-in/setup?token=") || svc.count(t, "users") != users+1 {
+			t.Fatalf("adding a user:\n%s", body)
+		}
+		b.check("admin-user-added")
+		b.mark()
+		b.do(chromedp.Click(chromedp.CSS(`.notification a[href^="/admin/users/"]`)))
+		userPage := b.waitFor("/admin/users/")
+		b.do(chromedp.SendKeys(chromedp.CSS("#f-name"), "nightly export"))
+		b.submit("/tokens", "/admin/users/")
+		secret := b.text("code.secret")
+		if !strings.HasPrefix(secret, "sgt_") {
+			t.Fatalf("the new token is not shown once: %q", secret)
+		}
+		b.check("admin-token-created")
+		b.open(userPage)
+		if body := b.body(); strings.Contains(body, secret) || !strings.Contains(body, "nightly export") {
+			t.Errorf("the token list shows the secret again, or not the token")
+		}
+		b.open("/admin/organisations")
+		b.check("admin-organisations")
+		b.do(chromedp.SendKeys(chromedp.CSS("#f-code"), "lei"), chromedp.Click(chromedp.CSS(`input[name=kind][value=prison]`)))
+		b.submit("/admin/organisations", "/admin/organisations")
+		if body := b.body(); !strings.Contains(body, "Enter the organisation's name") || !strings.Contains(body, "Host la: is required") {
+			t.Errorf("a bad organisation is not explained:\n%s", body)
+		}
+		b.check("admin-organisations-errors")
+		b.open("/admin/policy")
+		if !strings.Contains(b.body(), "Acknowledgement by the host local authority") {
+			t.Errorf("the policy page lacks the clocks:\n%s", b.body())
+		}
+		b.check("admin-policy")
 		b.signOut()
 	})
 
