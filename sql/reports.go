@@ -46,23 +46,11 @@ func (db *DB) SACReport(ctx context.Context, scope safeguard.Scope, p safeguard.
 	concluded := "c.concluded_at >= ? AND c.concluded_at < ? AND " + where
 	cargs := append([]any{p.Start.UTC(), p.End.UTC()}, sargs...)
 
-	count := func(cond string, args []any) (int, error) {
-		var n int
-		err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM concerns c WHERE `+cond), args...)
-		return n, err
-	}
-	var err error
-	if rep.Raised, err = count(raised, rargs); err != nil {
-		return nil, err
-	}
-	if rep.Concluded, err = count(concluded, cargs); err != nil {
-		return nil, err
-	}
 	// by counts concerns grouped by one expression and adds each group to the cell that
 	// mapping names.
-	by := func(expr, from, cond string, args []any, table, measure string, mapping func(v sql.NullString) string) error {
+	by := func(expr, cond string, args []any, table, measure string, mapping func(v sql.NullString) string) error {
 		var rows []group
-		if err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT `+expr+` AS v, COUNT(*) AS n FROM `+from+` WHERE `+cond+` GROUP BY `+expr), args...); err != nil {
+		if err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT `+expr+` AS v, COUNT(*) AS n FROM concerns c WHERE `+cond+` GROUP BY `+expr), args...); err != nil {
 			return err
 		}
 		for _, g := range rows {
@@ -86,69 +74,117 @@ func (db *DB) SACReport(ctx context.Context, scope safeguard.Scope, p safeguard.
 		return "not_known"
 	}
 	plain := func(v sql.NullString) string { return v.String }
-	const concerns = "concerns c"
-	steps := []struct {
-		expr, from, cond string
-		args             []any
-		table, measure   string
-		mapping          func(sql.NullString) string
-	}{
-		{"c.age_band", concerns, raised, rargs, "SG1", "age_band", orNotKnown},
-		{"c.gender", concerns, raised, rargs, "SG1", "gender", orNotKnown},
-		{"c.ethnicity", concerns, raised, rargs, "SG1", "ethnicity", func(v sql.NullString) string { return safeguard.EthnicGroup(v.String) }},
-		{"c.support_reason", concerns, raised, rargs, "SG1", "primary_support_reason", orNotKnown},
-		{db.boolText("c.autism"), concerns, raised, rargs, "SG1", "autism", yesNo},
-		{"cc.category", "concern_categories cc JOIN concerns c ON c.reference = cc.reference", raised, rargs, "SG2a", "type_of_risk", plain},
-		{"c.location_of_risk", concerns, raised, rargs, "SG2b", "location_of_risk", func(v sql.NullString) string { return safeguard.SACLocation(orNotKnown(v)) }},
-		{"c.source_of_risk", concerns, raised, rargs, "SG2b", "source_of_risk", orNotKnown},
-		{"c.lacked_capacity", concerns, raised, rargs, "SG3", "lacked_capacity", orNotKnown},
-		{"c.advocacy", concerns, raised + " AND c.lacked_capacity = 'yes'", rargs, "SG3", "support_if_lacked_capacity", orNotKnown},
-		{"c.msp_asked", concerns, raised, rargs, "SG4", "outcomes_asked", orNotKnown},
-		{"c.risk_finding || ':' || " + db.boolText("c.action_taken"), concerns, concluded, cargs, "SG2c", "action_and_result", func(v sql.NullString) string {
-			risk, taken, _ := strings.Cut(v.String, ":")
-			return safeguard.ActionAndResult(risk, taken == "1" || taken == "true")
-		}},
-		{"c.risk_outcome", concerns, concluded + " AND c.risk_finding = 'identified' AND c.action_taken AND c.risk_outcome IS NOT NULL", cargs, "SG2c", "risk_outcome", plain},
-		{"c.msp_outcome", concerns, concluded + " AND c.msp_outcome IN ('fully', 'partially', 'not_achieved')", cargs, "SG4", "outcomes_achieved", plain},
-	}
-	for _, s := range steps {
-		if err := by(s.expr, s.from, s.cond, s.args, s.table, s.measure, s.mapping); err != nil {
-			return nil, err
-		}
-	}
 
-	// Custody: each establishment where concerns were raised, and where they went.
-	var custody []struct {
-		Est   string `db:"est"`
-		Stage string `db:"stage"`
-		Moved int    `db:"moved"`
-		N     int    `db:"n"`
+	// Raised in the period: the concerns in scope are read once, through the covering index
+	// concerns_report_raised and one probe of concern_orgs each, into a materialised set that
+	// every measure then groups (a UNION ALL of one GROUP BY per measure). Each measure reading
+	// the period itself would repeat the range and the scope's probes for each of them.
+	raisedMeasures := []struct {
+		table, measure, col, cond string
+		mapping                   func(sql.NullString) string
+	}{
+		{"SG1", "age_band", "age_band", "", orNotKnown},
+		{"SG1", "gender", "gender", "", orNotKnown},
+		{"SG1", "ethnicity", "ethnicity", "", func(v sql.NullString) string { return safeguard.EthnicGroup(v.String) }},
+		{"SG1", "primary_support_reason", "support_reason", "", orNotKnown},
+		{"SG1", "autism", "autism", "", yesNo},
+		{"SG2b", "location_of_risk", "location_of_risk", "", func(v sql.NullString) string { return safeguard.SACLocation(orNotKnown(v)) }},
+		{"SG2b", "source_of_risk", "source_of_risk", "", orNotKnown},
+		{"SG3", "lacked_capacity", "lacked_capacity", "", orNotKnown},
+		{"SG3", "support_if_lacked_capacity", "advocacy", "lacked_capacity = 'yes'", orNotKnown},
+		{"SG4", "outcomes_asked", "msp_asked", "", orNotKnown},
 	}
-	err = db.SelectContext(ctx, &custody, db.Rebind(`
-		SELECT COALESCE(c.raised_establishment, c.establishment) AS est, c.stage,
-			CASE WHEN c.establishment <> COALESCE(c.raised_establishment, c.establishment) THEN 1 ELSE 0 END AS moved, COUNT(*) AS n
-		FROM concerns c WHERE `+raised+` GROUP BY 1, 2, 3 ORDER BY 1`), rargs...)
+	var branches []string
+	for i, m := range raisedMeasures {
+		where := ""
+		if m.cond != "" {
+			where = " WHERE " + m.cond
+		}
+		branches = append(branches, `SELECT `+strconv.Itoa(i)+` AS m, `+m.col+` AS v, COUNT(*) AS n FROM s`+where+` GROUP BY `+m.col)
+	}
+	const (
+		measureCategory = -1 // SG2a: one row per type of risk of each concern
+		measureCustody  = -2 // establishment raised at, stage now, moved since
+	)
+	branches = append(branches,
+		`SELECT `+strconv.Itoa(measureCategory)+` AS m, cc.category AS v, COUNT(*) AS n FROM s JOIN concern_categories cc ON cc.reference = s.reference GROUP BY cc.category`,
+		`SELECT `+strconv.Itoa(measureCustody)+` AS m, est || ':' || stage || ':' || CAST(moved AS TEXT) AS v, COUNT(*) AS n FROM s GROUP BY est, stage, moved`)
+	var raisedRows []struct {
+		M int            `db:"m"`
+		V sql.NullString `db:"v"`
+		N int            `db:"n"`
+	}
+	err := db.SelectContext(ctx, &raisedRows, db.Rebind(`WITH s AS MATERIALIZED (
+			SELECT c.reference, c.age_band, c.gender, c.ethnicity, c.support_reason, `+db.boolText("c.autism")+` AS autism,
+				c.location_of_risk, c.source_of_risk, c.lacked_capacity, c.advocacy, c.msp_asked, c.stage,
+				COALESCE(c.raised_establishment, c.establishment) AS est,
+				CASE WHEN c.establishment <> COALESCE(c.raised_establishment, c.establishment) THEN 1 ELSE 0 END AS moved
+			FROM concerns c WHERE `+raised+`)
+		`+strings.Join(branches, "\n\t\tUNION ALL ")), rargs...)
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range custody {
-		for _, v := range safeguard.CustodyRoutes {
-			rep.Add("custody", g.Est, v, 0) // every establishment has every column
+	for _, g := range raisedRows {
+		switch {
+		case g.M == measureCategory:
+			rep.Add("SG2a", "type_of_risk", plain(g.V), g.N)
+		case g.M == measureCustody:
+			parts := strings.SplitN(g.V.String, ":", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			addCustody(rep, parts[0], safeguard.Stage(parts[1]), parts[2] == "1", g.N)
+		case g.M >= 0 && g.M < len(raisedMeasures):
+			m := raisedMeasures[g.M]
+			rep.Add(m.table, m.measure, m.mapping(g.V), g.N)
+			if g.M == 0 {
+				rep.Raised += g.N // every concern has one age band, known or not
+			}
 		}
-		rep.Add("custody", g.Est, "raised", g.N)
-		switch safeguard.Stage(g.Stage) {
-		case safeguard.StageHandedOver:
-			rep.Add("custody", g.Est, "handed_over", g.N)
-		case safeguard.StageNoFurtherAction:
-			rep.Add("custody", g.Est, "no_further_action", g.N)
-		default:
-			rep.Add("custody", g.Est, "prison_led", g.N)
-		}
-		if g.Moved == 1 {
-			rep.Add("custody", g.Est, "transferred_out", g.N)
+	}
+
+	// Concluded in the period: few rows, read through concerns_report_concluded.
+	if err := db.GetContext(ctx, &rep.Concluded, db.Rebind(`SELECT COUNT(*) FROM concerns c WHERE `+concluded), cargs...); err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		expr, cond     string
+		table, measure string
+		mapping        func(sql.NullString) string
+	}{
+		{"c.risk_finding || ':' || " + db.boolText("c.action_taken"), concluded, "SG2c", "action_and_result", func(v sql.NullString) string {
+			risk, taken, _ := strings.Cut(v.String, ":")
+			return safeguard.ActionAndResult(risk, taken == "1" || taken == "true")
+		}},
+		{"c.risk_outcome", concluded + " AND c.risk_finding = 'identified' AND c.action_taken AND c.risk_outcome IS NOT NULL", "SG2c", "risk_outcome", plain},
+		{"c.msp_outcome", concluded + " AND c.msp_outcome IN ('fully', 'partially', 'not_achieved')", "SG4", "outcomes_achieved", plain},
+	}
+	for _, s := range steps {
+		if err := by(s.expr, s.cond, cargs, s.table, s.measure, s.mapping); err != nil {
+			return nil, err
 		}
 	}
 	return rep, nil
+}
+
+// addCustody adds n concerns raised at est, now at stage and moved or not since, to the custody
+// breakdown: each establishment where concerns were raised, and where they went.
+func addCustody(rep *safeguard.SACReport, est string, stage safeguard.Stage, moved bool, n int) {
+	for _, v := range safeguard.CustodyRoutes {
+		rep.Add("custody", est, v, 0) // every establishment has every column
+	}
+	rep.Add("custody", est, "raised", n)
+	switch stage {
+	case safeguard.StageHandedOver:
+		rep.Add("custody", est, "handed_over", n)
+	case safeguard.StageNoFurtherAction:
+		rep.Add("custody", est, "no_further_action", n)
+	default:
+		rep.Add("custody", est, "prison_led", n)
+	}
+	if moved {
+		rep.Add("custody", est, "transferred_out", n)
+	}
 }
 
 // boolText renders a boolean column as text the same way on both databases ("1"/"0" on SQLite,
