@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,25 @@ func openDB(ctx context.Context, cfg *config.Config) (*sgsql.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openUser opens the database for a command about one user, named by --email, which is
+// required. The caller closes the database.
+func openUser(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, email string) (*sgsql.DB, *safeguard.User, error) {
+	if strings.TrimSpace(email) == "" {
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := db.FindUserByEmail(ctx, email)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, u, nil
 }
 
 // migrate brings the schema up to date and loads the reference data on an empty database.
@@ -127,26 +147,22 @@ func userCommand(ctx context.Context, cfg *config.Config, args []string, stdin i
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*email) == "" || (sub == "password" && !fromStdin) {
+	if sub == "password" && !fromStdin {
 		fs.Usage()
 		return errUsage
 	}
 	var hash string
-	if sub == "password" {
+	if sub == "password" && strings.TrimSpace(*email) != "" {
 		var err error
 		if hash, err = readPassword(stdin); err != nil {
 			return err
 		}
 	}
-	db, err := openDB(ctx, cfg)
+	db, u, err := openUser(ctx, cfg, fs, *email)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByEmail(ctx, *email)
-	if err != nil {
-		return err
-	}
 	target := fmt.Sprintf("user:%d", u.ID)
 	switch sub {
 	case "password":
@@ -261,19 +277,11 @@ func tokenCreate(ctx context.Context, cfg *config.Config, args []string, stdout,
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*email) == "" {
-		fs.Usage()
-		return errUsage
-	}
-	db, err := openDB(ctx, cfg)
+	db, u, err := openUser(ctx, cfg, fs, *email)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByEmail(ctx, *email)
-	if err != nil {
-		return err
-	}
 	var expires *time.Time
 	if *expiresIn > 0 {
 		t := db.Now().Add(*expiresIn)
@@ -295,19 +303,11 @@ func tokenList(ctx context.Context, cfg *config.Config, args []string, stdout, s
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*email) == "" {
-		fs.Usage()
-		return errUsage
-	}
-	db, err := openDB(ctx, cfg)
+	db, u, err := openUser(ctx, cfg, fs, *email)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByEmail(ctx, *email)
-	if err != nil {
-		return err
-	}
 	tokens, err := db.ListTokens(ctx, u.ID)
 	if err != nil {
 		return err
