@@ -174,25 +174,9 @@ func nonNilItems[T any](s []T) []T {
 // scope the concern does not exist (404). Reading it is audited, before the bundle is read, so
 // the bundle's access log ends with this very read.
 func (s *Server) evidence(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	ref := mux.Vars(r)["ref"]
-	const action = string(safeguard.ActionReadEvidence)
-	if _, _, _, ok := safeguard.ParseReference(ref); !ok {
-		s.error(w, r, safeguard.Errorf(safeguard.ENOTFOUND, "concern not found"))
-		return
-	}
-	inv, err := s.DB.Involvement(r.Context(), ref)
-	if err == nil {
-		err = safeguard.Authorize(u, safeguard.ActionReadEvidence, inv)
-	}
-	s.audit(r, action, ref, err)
+	b, err := s.readEvidence(r, mux.Vars(r)["ref"])
 	if err != nil {
-		s.error(w, r, orUnavailable(err))
-		return
-	}
-	b, err := s.DB.Evidence(r.Context(), safeguard.ScopeOf(u), ref)
-	if err != nil {
-		s.error(w, r, orUnavailable(err))
+		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, b)

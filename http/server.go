@@ -131,6 +131,7 @@ func (s *Server) Handler() http.Handler {
 	r.Handle("/concerns/new", page(s.raiseForm)).Methods(http.MethodGet)
 	r.Handle("/concerns/new", page(s.raiseSubmit)).Methods(http.MethodPost)
 	r.Handle("/concerns/{ref}/contribute", page(s.contributePage)).Methods(http.MethodGet)
+	r.Handle("/concerns/{ref}/evidence", page(s.evidencePage)).Methods(http.MethodGet)
 	r.Handle("/concerns/{ref}/{action}", page(s.webAct)).Methods(http.MethodPost)
 	r.Handle("/overdue", page(s.overdueAudit)).Methods(http.MethodGet)
 	r.Handle("/overdue.csv", page(s.overdueAudit)).Methods(http.MethodGet)

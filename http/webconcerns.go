@@ -231,6 +231,8 @@ type concernView struct {
 	OutcomeOpts   []option
 	MSPOptions    []option
 	Mine          *safeguard.Contribution // the open request to the user's organisation, if any
+	// Evidence says the user may open the printable evidence bundle (Authorize decides).
+	Evidence bool
 }
 
 var (
@@ -281,6 +283,7 @@ func (s *Server) showConcern(w http.ResponseWriter, r *http.Request, status int,
 	for _, ok := range v.Offers {
 		v.AnyOffer = v.AnyOffer || ok
 	}
+	v.Evidence = safeguard.Authorize(u, safeguard.ActionReadEvidence, inv) == nil
 	for _, k := range c.Clocks {
 		v.Clocks = append(v.Clocks, viewClock(k, now))
 	}
