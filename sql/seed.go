@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 
 // SeedOptions says what Seed generates: Concerns spread evenly over the Days before Until, at
 // the Establishments given (code -> host LA), raised by RaisedBy, from a fixed random Seed so
-// that runs are repeatable.
+// that runs are repeatable. References are numbered from First (SG-<EST>-SEED-<number>), so
+// that a second seeding of the same database does not collide with the first. Progress, if
+// set, is called after each batch with the concerns written so far.
 type SeedOptions struct {
 	Concerns       int
 	Days           int
@@ -23,6 +26,8 @@ type SeedOptions struct {
 	Establishments map[string]string
 	RaisedBy       int64
 	Seed           uint64
+	First          int
+	Progress       func(done, total int)
 }
 
 // Seed writes realistic volumes of concerns straight into SQL, for benchmarks of the reports
@@ -40,6 +45,7 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 	for e := range o.Establishments {
 		ests = append(ests, e)
 	}
+	slices.Sort(ests) // map order is random; the same Seed must give the same concerns
 	if len(ests) == 0 {
 		return fmt.Errorf("sql: seed needs at least one establishment")
 	}
@@ -58,7 +64,7 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 		for i := start; i < start+n; i++ {
 			est := ests[i%len(ests)]
 			la := o.Establishments[est]
-			ref := fmt.Sprintf("SG-%s-SEED-%07d", est, i)
+			ref := fmt.Sprintf("SG-%s-SEED-%07d", est, o.First+i)
 			at := o.Until.Add(-span + time.Duration(float64(span)*float64(i)/float64(o.Concerns))).UTC().Truncate(time.Second)
 			stage := pick(stages)
 			var risk, outcome, msp, concluded any
@@ -131,6 +137,9 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 		})
 		if err != nil {
 			return err
+		}
+		if o.Progress != nil {
+			o.Progress(start+n, o.Concerns)
 		}
 	}
 	return nil

@@ -48,6 +48,9 @@ Usage:
                          sign the audit chain's head into the data dir now
   safeguard demo         create demo organisations and users and print their API tokens
   safeguard bench        load a running instance at a fixed rate and report latency per operation
+  safeguard seed --concerns N [--force]
+                         write N realistic concerns straight into SQL to measure the reports;
+                         they have no workflows: never on a live service (seed -h for more)
 
 Configuration comes from the environment:
 `
@@ -107,6 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		run = func() error { return auditCommand(ctx, cfg, args, stdout, stderr) }
 	case "bench":
 		run = func() error { return bench(ctx, cfg, args, stdin, stdout, stderr) }
+	case "seed":
+		run = func() error { return seed(ctx, cfg, args, stdout, stderr) }
 	default:
 		fmt.Fprintf(stderr, "safeguard: unknown command %q\n\n", cmd)
 		printUsage(stderr)
