@@ -48,8 +48,8 @@ func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
-	// The ladder's first reminder is due at once (a working day before a one-working-day
-	// deadline); these tests are about the raise, so its steps send nothing.
+	// These tests are about the raise: the ladder's steps, which fall due within the hour the
+	// test runs for (at once, now that input's fixed raise date is in the past), send nothing.
 	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
 
 	var got updateResult
