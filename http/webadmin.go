@@ -19,7 +19,10 @@ import (
 // (list, create, revoke), organisations (list, add) and the deadline policy in force. Every
 // request asks the policy (ActionManageUsers, ActionManageOrgs) before it reads or changes
 // anything; every change goes through the SQL functions the CLI calls and is audited as the
-// CLI audits it, with the admin as the actor. Changes are POST forms only, so
+// CLI audits it, with the admin as the actor. Every view is audited too, allowed or refused
+// ("admin_view_users", "admin_view_user" with its target, "admin_view_organisations",
+// "admin_view_policy"): a list of accounts is not a concern, but who looked at whose account
+// is worth knowing. Changes are POST forms only, so
 // CrossOriginProtection covers them, and no URL carries an email or a name: users are named
 // by their number.
 
@@ -78,9 +81,11 @@ func roleOptions() []option {
 
 // adminUsers is GET /admin/users: every account, 50 a page, and the form to add one.
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.mayAdmin(w, r, safeguard.ActionManageUsers, "users_list", ""); !ok {
+	actor, ok := s.mayAdmin(w, r, safeguard.ActionManageUsers, "admin_view_users", "")
+	if !ok {
 		return
 	}
+	s.auditAccount(r, &actor.ID, "admin_view_users", "ok", "", "page "+strconv.Itoa(pageNumber(r)))
 	s.showUsers(w, r, http.StatusOK, pageNumber(r), &Form{Values: url.Values{}}, nil, "")
 }
 
@@ -184,7 +189,16 @@ var adminNotices = map[string]string{
 // adminUser is GET /admin/users/{id}: the account, its API tokens (never their secrets, which
 // are not kept) and its live sessions, with the changes an admin can make.
 func (s *Server) adminUser(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.mayAdmin(w, r, safeguard.ActionManageUsers, "user_read", ""); !ok {
+	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	target := fmt.Sprintf("user:%d", id)
+	actor, ok := s.mayAdmin(w, r, safeguard.ActionManageUsers, "admin_view_user", target)
+	if !ok {
+		return
+	}
+	_, err := s.DB.FindUser(r.Context(), id)
+	s.auditAccount(r, &actor.ID, "admin_view_user", outcomeOf(err), target, "")
+	if err != nil {
+		s.webError(w, r, orUnavailable(err))
 		return
 	}
 	s.showUser(w, r, http.StatusOK, &Form{Values: url.Values{}}, adminNotices[r.URL.Query().Get("done")], "")
@@ -340,9 +354,11 @@ var orgFieldMessages = map[string]string{
 // adminOrganisations is GET /admin/organisations: every organisation, 50 a page, and the form
 // to add one.
 func (s *Server) adminOrganisations(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.mayAdmin(w, r, safeguard.ActionManageOrgs, "organisations_list", ""); !ok {
+	actor, ok := s.mayAdmin(w, r, safeguard.ActionManageOrgs, "admin_view_organisations", "")
+	if !ok {
 		return
 	}
+	s.auditAccount(r, &actor.ID, "admin_view_organisations", "ok", "", "page "+strconv.Itoa(pageNumber(r)))
 	s.showOrganisations(w, r, http.StatusOK, pageNumber(r), &Form{Values: url.Values{}}, "")
 }
 
@@ -383,20 +399,27 @@ func (s *Server) adminAddOrganisation(w http.ResponseWriter, r *http.Request) {
 	fail := func(fields map[string]string) {
 		s.showOrganisations(w, r, http.StatusUnprocessableEntity, 1, &Form{Values: values, Errors: fields, Order: []string{"kind", "code", "name", "inbox", "host_la"}}, "")
 	}
+	// Every problem at once: the fields Validate refuses and, for a well-formed code, whether
+	// it is already taken.
+	fields := map[string]string{}
 	check := o
 	if err := check.Validate(); err != nil {
-		if fields, ok := adminFieldErrors(err, orgFieldMessages); ok {
-			fail(fields)
+		var ok bool
+		if fields, ok = adminFieldErrors(err, orgFieldMessages); !ok {
+			s.webError(w, r, err)
 			return
 		}
-		s.webError(w, r, err)
-		return
 	}
-	if _, err := s.DB.FindOrganisation(r.Context(), o.Code); err == nil {
-		fail(map[string]string{"code": "An organisation with the code " + o.Code + " already exists"})
-		return
-	} else if safeguard.ErrorCode(err) != safeguard.ENOTFOUND {
-		s.webError(w, r, orUnavailable(err))
+	if _, bad := fields["code"]; !bad && o.Code != "" {
+		if _, err := s.DB.FindOrganisation(r.Context(), o.Code); err == nil {
+			fields["code"] = "An organisation with the code " + o.Code + " already exists"
+		} else if safeguard.ErrorCode(err) != safeguard.ENOTFOUND {
+			s.webError(w, r, orUnavailable(err))
+			return
+		}
+	}
+	if len(fields) > 0 {
+		fail(fields)
 		return
 	}
 	if err := s.DB.UpsertOrganisation(r.Context(), &o); err != nil {
@@ -430,9 +453,11 @@ var targetWords = map[policy.Target]string{
 // adminPolicy is GET /admin/policy: the deadline policy new concerns are raised under (each
 // concern keeps the one it was raised under).
 func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.mayAdmin(w, r, safeguard.ActionManageOrgs, "policy_read", ""); !ok {
+	actor, ok := s.mayAdmin(w, r, safeguard.ActionManageOrgs, "admin_view_policy", "")
+	if !ok {
 		return
 	}
+	s.auditAccount(r, &actor.ID, "admin_view_policy", "ok", "", "")
 	var clocks []policyClockView
 	for _, name := range policy.ClockNames {
 		c, ok := s.Policy.Clocks[name]
