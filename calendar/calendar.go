@@ -10,6 +10,7 @@ package calendar
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	_ "time/tzdata" // Europe/London must load on hosts without a tz database.
 )
@@ -133,16 +134,57 @@ func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	if to.Before(from) {
 		return -c.WorkingDaysBetween(to, from)
 	}
+	// Every working date after the start's and up to to's counts, except to's own date while
+	// its time of day (the start's) has not yet come. Counted, not stepped a day at a time: the
+	// overdue list asks this of up to a thousand clocks per request, some a year overdue.
 	start := c.ClockStart(from).In(c.loc)
-	day, at := c.dateOf(start), clockOf(start)
-	n := 0
-	for {
-		day = c.nextWorkingDate(day)
-		if day.at(at, c.loc).After(to) {
-			return n
-		}
-		n++
+	first, last := c.dateOf(start).addDays(1), c.dateOf(to)
+	if compareDates(last, first) < 0 {
+		return 0
 	}
+	n := c.workingDatesFromTo(first, last)
+	if c.isWorkingDate(last) && last.at(clockOf(start), c.loc).After(to) {
+		n--
+	}
+	return n
+}
+
+// workingDatesFromTo counts the working dates from a to b, both included (a <= b): the
+// weekdays, less the bank holidays among them.
+func (c *Calendar) workingDatesFromTo(a, b date) int {
+	da, db := a.dayNumber(), b.dayNumber()
+	full := (db - da + 1) / 7
+	n := full * 5
+	for d := da + full*7; d <= db; d++ {
+		if wd := weekdayOfDayNumber(d); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	for y := a.year; y <= b.year; y++ {
+		for _, h := range cachedBankHolidays(y) {
+			if compareDates(h, a) >= 0 && compareDates(h, b) <= 0 && !h.isWeekend() {
+				n--
+			}
+		}
+	}
+	return int(n)
+}
+
+// holidayCache holds bankHolidays by year: deadline arithmetic asks about the same few years
+// over and over, and working the rules out costs far more than looking them up.
+var holidayCache sync.Map // int -> []date
+
+// cachedBankHolidays is bankHolidays(year), computed once per year; years far from today are
+// not kept, so no caller can grow the cache without bound. The slice must not be modified.
+func cachedBankHolidays(year int) []date {
+	if year < 1900 || year > 2300 {
+		return bankHolidays(year)
+	}
+	if v, ok := holidayCache.Load(year); ok {
+		return v.([]date)
+	}
+	v, _ := holidayCache.LoadOrStore(year, bankHolidays(year))
+	return v.([]date)
 }
 
 // dateOf returns the Europe/London date of t.
@@ -151,7 +193,7 @@ func (c *Calendar) dateOf(t time.Time) date {
 }
 
 func (c *Calendar) isBankHolidayDate(d date) bool {
-	for _, h := range bankHolidays(d.year) {
+	for _, h := range cachedBankHolidays(d.year) {
 		if h == d {
 			return true
 		}

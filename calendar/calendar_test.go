@@ -604,3 +604,43 @@ func FuzzParseOffset(f *testing.F) {
 		}
 	})
 }
+
+// WorkingDaysBetween counts working dates instead of stepping through them; this holds it to
+// its definition — the largest n >= 0 with Add(from, WorkingDays(n)) not after to — on random
+// instants across weekends, bank holidays, clock changes and year ends, some a year apart.
+func TestWorkingDaysBetweenMatchesItsDefinitionByAdd(t *testing.T) {
+	cal := EnglandAndWales()
+	base := time.Date(2019, 12, 20, 0, 0, 0, 0, cal.Location())
+	seed := uint64(20261201)
+	next := func(n int) int { // xorshift: repeatable without math/rand
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(n))
+	}
+	for i := 0; i < 3000; i++ {
+		from := base.Add(time.Duration(next(11*365*24*60)) * time.Minute)
+		to := from.Add(time.Duration(next([]int{3, 20, 400}[i%3]*24*60)) * time.Minute)
+		want := 0
+		for !cal.Add(from, WorkingDays(want+1)).After(to) {
+			want++
+		}
+		if got := cal.WorkingDaysBetween(from, to); got != want {
+			t.Fatalf("WorkingDaysBetween(%s, %s) = %d; Add says %d", from.Format(wallClock), to.Format(wallClock), got, want)
+		}
+		if got := cal.WorkingDaysBetween(to, from); got != -want {
+			t.Fatalf("WorkingDaysBetween(%s, %s) = %d; want %d", to.Format(wallClock), from.Format(wallClock), got, -want)
+		}
+	}
+}
+
+func BenchmarkWorkingDaysBetweenAYear(b *testing.B) {
+	cal := EnglandAndWales()
+	from := time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 0)
+	for b.Loop() {
+		if cal.WorkingDaysBetween(from, to) < 250 {
+			b.Fatal("too few working days in a year")
+		}
+	}
+}

@@ -28,6 +28,16 @@ func (d date) weekday() time.Weekday {
 	return d.midnightUTC().Weekday()
 }
 
+// dayNumber is the date as days since 1 January 1970.
+func (d date) dayNumber() int64 {
+	return d.midnightUTC().Unix() / 86400
+}
+
+// weekdayOfDayNumber is the weekday of a dayNumber: 1 January 1970 was a Thursday.
+func weekdayOfDayNumber(n int64) time.Weekday {
+	return time.Weekday(((n+4)%7 + 7) % 7)
+}
+
 func (d date) isWeekend() bool {
 	wd := d.weekday()
 	return wd == time.Saturday || wd == time.Sunday
