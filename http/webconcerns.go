@@ -174,7 +174,11 @@ func viewClock(k safeguard.Clock, now time.Time) clockView {
 	case safeguard.ClockPaused:
 		v.Status, v.Tag, v.Class = "Paused: the deadline does not count while the concern is paused", "Paused", "tag--grey"
 	case safeguard.ClockMet:
-		v.Status, v.Tag, v.Class = "Done", "Done", "tag--green"
+		// The tag says "Done"; the words beside it say when, rather than "Done" again.
+		v.Status, v.Tag, v.Class = "", "Done", "tag--green"
+		if k.Ended != nil {
+			v.Status = "on " + k.Ended.In(london).Format("2 January 2006 at 15:04")
+		}
 	default:
 		v.Status, v.Tag, v.Class = "Stopped: no longer needed", "Stopped", "tag--grey"
 	}
@@ -444,7 +448,12 @@ func viewEvent(e safeguard.Event) eventView {
 			s := ""
 			switch x := val.(type) {
 			case string:
-				s = strings.ReplaceAll(x, "_", " ")
+				// A time (a ladder step's due time) in the words every page uses, not RFC 3339.
+				if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+					s = t.In(london).Format("2 January 2006 at 15:04")
+				} else {
+					s = strings.ReplaceAll(x, "_", " ")
+				}
 			case bool:
 				s = map[bool]string{true: "yes", false: "no"}[x]
 			case float64:

@@ -382,6 +382,18 @@ func TestBrowserJourneys(t *testing.T) {
 		b.do(chromedp.Click(chromedp.CSS("#f-triage-decision")))
 		b.submit("/triage", "/concerns/"+ref+"?done=triage")
 		b.check("concern")
+
+		// The error pages: a concern that does not exist (404), a page the role may not see (403).
+		b.open("/concerns/SG-LEI-2026-99999")
+		if h := b.text("h1"); h != "Page not found" {
+			t.Errorf("a missing concern's page is headed %q", h)
+		}
+		b.check("not-found")
+		b.open("/admin/users")
+		if h := b.text("h1"); h != "You cannot do that" {
+			t.Errorf("a forbidden page is headed %q", h)
+		}
+		b.check("forbidden")
 		b.signOut()
 	})
 	if ref == "" {
@@ -517,6 +529,21 @@ func TestBrowserJourneys(t *testing.T) {
 			t.Errorf("bad report dates are not explained:\n%s", body)
 		}
 		b.check("reports-errors")
+		// The printable evidence bundle, from the concern page's link.
+		b.open("/concerns/" + ref)
+		b.mark()
+		b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`main a[href="/concerns/%s/evidence"]`, ref))))
+		b.waitFor("/concerns/" + ref + "/evidence")
+		if body := b.body(); !strings.Contains(body, "Evidence bundle for concern "+ref) || !strings.Contains(body, "Chronology") ||
+			!strings.Contains(body, "we will assess within 28 days") || !strings.Contains(body, "Access log") {
+			t.Errorf("the evidence page lacks its sections:\n%s", body)
+		}
+		var hashes int
+		b.eval(`document.querySelectorAll("main td.hash").length`, &hashes)
+		if hashes == 0 {
+			t.Error("the evidence page's access log shows no audit hashes")
+		}
+		b.check("evidence")
 		b.signOut()
 
 		b.signIn(admin)
@@ -538,6 +565,10 @@ func TestBrowserJourneys(t *testing.T) {
 			t.Fatalf("adding a user:\n%s", body)
 		}
 		b.check("admin-user-added")
+		setup, err := url.Parse(b.text(".notification code.secret"))
+		if err != nil || setup.Path != "/sign-in/setup" {
+			t.Fatalf("the one-time link %q: %v", b.text(".notification code.secret"), err)
+		}
 		b.mark()
 		b.do(chromedp.Click(chromedp.CSS(`.notification a[href^="/admin/users/"]`)))
 		userPage := b.waitFor("/admin/users/")
@@ -552,6 +583,7 @@ func TestBrowserJourneys(t *testing.T) {
 		if body := b.body(); strings.Contains(body, secret) || !strings.Contains(body, "nightly export") {
 			t.Errorf("the token list shows the secret again, or not the token")
 		}
+		b.check("admin-user")
 		b.open("/admin/organisations")
 		b.check("admin-organisations")
 		b.do(chromedp.SendKeys(chromedp.CSS("#f-code"), "lei"), chromedp.Click(chromedp.CSS(`input[name=kind][value=prison]`)))
@@ -565,6 +597,26 @@ func TestBrowserJourneys(t *testing.T) {
 			t.Errorf("the policy page lacks the clocks:\n%s", b.body())
 		}
 		b.check("admin-policy")
+		b.signOut()
+
+		// The new user follows their one-time link: a mismatched confirmation is explained,
+		// then the password is set and they are signed in.
+		b.open(setup.RequestURI())
+		if !strings.Contains(b.body(), "new.practitioner@leeds.example.org") {
+			t.Errorf("the setup page does not name the account:\n%s", b.body())
+		}
+		b.check("setup")
+		b.do(chromedp.SendKeys(chromedp.CSS("#f-password"), browserPassword), chromedp.SendKeys(chromedp.CSS("#f-confirm"), "something else entirely"))
+		b.submit("/sign-in/setup", "/sign-in/setup")
+		if body := b.body(); !strings.Contains(body, "There is a problem") {
+			t.Errorf("a mismatched confirmation is not explained:\n%s", body)
+		}
+		b.check("setup-errors")
+		b.do(chromedp.SendKeys(chromedp.CSS("#f-password"), browserPassword), chromedp.Clear(chromedp.CSS("#f-confirm")), chromedp.SendKeys(chromedp.CSS("#f-confirm"), browserPassword))
+		b.submit("/sign-in/setup", "/")
+		if !strings.Contains(b.body(), "Signed in as New Practitioner") {
+			t.Errorf("the one-time link did not sign the new user in:\n%s", b.body())
+		}
 		b.signOut()
 	})
 
