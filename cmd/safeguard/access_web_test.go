@@ -149,6 +149,9 @@ func webProbes() []webProbe {
 			}
 			return http.StatusConflict
 		}},
+		// The printable evidence bundle: managers of an involved organisation and the auditor,
+		// the same readers as the overdue audit.
+		{method: "GET", path: "/concerns/{ref}/evidence", concern: true, may: overdueReader, allowed: status(http.StatusOK)},
 		actionWebProbe("acknowledge", acknowledger),
 		actionWebProbe("triage", leadOfOwner),
 		actionWebProbe("contribution-requests", leadOfOwner),
