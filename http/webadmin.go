@@ -150,6 +150,11 @@ func (s *Server) adminAddUser(w http.ResponseWriter, r *http.Request) {
 	s.showUsers(w, r, http.StatusOK, 1, &Form{Values: url.Values{}}, &u, base+"/sign-in/setup?"+url.Values{"token": {secret}}.Encode())
 }
 
+// adminFieldLabels name the admin forms' fields as their labels do.
+var adminFieldLabels = map[string]string{
+	"host_la": "Host local authority", "inbox": "Safeguarding inbox", "org": "Organisation code", "email": "Work email address",
+}
+
 // adminFieldErrors turns a domain validation error into one sentence per field; ok is false
 // for errors that are not about the form.
 func adminFieldErrors(err error, messages map[string]string) (map[string]string, bool) {
@@ -161,8 +166,18 @@ func adminFieldErrors(err error, messages map[string]string) (map[string]string,
 	for field, msg := range e.Fields {
 		if m := messages[field]; m != "" {
 			out[field] = m
+			continue
+		}
+		// The field by its label on the form, read as one sentence with the domain's rule:
+		// "Host local authority is required for a prison …", not "Host la: is required …".
+		label := adminFieldLabels[field]
+		if label == "" {
+			label = humanField(field)
+		}
+		if strings.HasPrefix(msg, "is ") || strings.HasPrefix(msg, "must ") {
+			out[field] = sentence(label + " " + msg)
 		} else {
-			out[field] = sentence(humanField(field) + ": " + msg)
+			out[field] = sentence(label + ": " + msg)
 		}
 	}
 	if len(out) == 0 {

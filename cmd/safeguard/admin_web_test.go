@@ -230,7 +230,7 @@ func TestAdminPagesChangeAccountsEndToEnd(t *testing.T) {
 	}
 	orgs, audits := svc.count(t, "organisations"), svc.count(t, "audit_log")
 	_, body = post(a, "/admin/organisations", url.Values{"kind": {"police"}, "code": {"WY-POLICE"}, "name": {"Another Force"}, "inbox": {"not an address"}}, http.StatusUnprocessableEntity)
-	for _, want := range []string{"There is a problem", `href="#f-code"`, "An organisation with the code WY-POLICE already exists", `href="#f-inbox"`, "must be a plain email address"} {
+	for _, want := range []string{"There is a problem", `href="#f-code"`, "An organisation with the code WY-POLICE already exists", `href="#f-inbox"`, "Safeguarding inbox must be a plain email address"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the duplicate organisation's refusal lacks %q", want)
 		}

@@ -588,7 +588,7 @@ func TestBrowserJourneys(t *testing.T) {
 		b.check("admin-organisations")
 		b.do(chromedp.SendKeys(chromedp.CSS("#f-code"), "lei"), chromedp.Click(chromedp.CSS(`input[name=kind][value=prison]`)))
 		b.submit("/admin/organisations", "/admin/organisations")
-		if body := b.body(); !strings.Contains(body, "Enter the organisation's name") || !strings.Contains(body, "Host la: is required") {
+		if body := b.body(); !strings.Contains(body, "Enter the organisation's name") || !strings.Contains(body, "Host local authority is required for a prison or approved premises") {
 			t.Errorf("a bad organisation is not explained:\n%s", body)
 		}
 		b.check("admin-organisations-errors")
