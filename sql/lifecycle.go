@@ -251,20 +251,27 @@ type OverdueClock struct {
 	BreachedAt    *time.Time `db:"breached_at" json:"breached_at,omitempty"`
 }
 
+// countingClocks is the condition on clocks k that are counting (running, or breached and still
+// running), exactly as the partial index clocks_counting_due states it.
+const countingClocks = "k.state IN ('" + safeguard.ClockRunning + "', '" + safeguard.ClockBreached + "')"
+
 // Overdue returns every counting clock past due at now, among concerns in scope, most overdue
 // first. limit caps the rows (0: 1000).
 func (db *DB) Overdue(ctx context.Context, scope safeguard.Scope, now time.Time, limit int) ([]OverdueClock, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	where, args := scopeClause(scope)
-	args = append([]any{safeguard.ClockRunning, safeguard.ClockBreached, now.UTC()}, args...)
+	where, args := scopeClauseOn(scope, "k.reference")
+	args = append([]any{now.UTC()}, args...)
 	args = append(args, limit)
 	var rows []OverdueClock
+	// The states are written out, not bound, so that both planners can prove the query matches
+	// the partial index clocks_counting_due (migration 00012): it is read in due order and the
+	// read stops at the limit, instead of every counting clock past due being fetched and sorted.
 	err := db.SelectContext(ctx, &rows, db.Rebind(`
 		SELECT k.reference, c.establishment, c.stage, k.name, k.org_code, k.due_at, k.step, k.breached_at
 		FROM clocks k JOIN concerns c ON c.reference = k.reference
-		WHERE k.state IN (?, ?) AND k.due_at < ? AND `+where+`
+		WHERE `+countingClocks+` AND k.due_at < ? AND `+where+`
 		ORDER BY k.due_at, k.reference LIMIT ?`), args...)
 	for i := range rows {
 		rows[i].Due = rows[i].Due.UTC()
