@@ -80,8 +80,14 @@ func seed(ctx context.Context, cfg *config.Config, args []string, stdout, stderr
 	if err != nil {
 		return err
 	}
-	// Fresh statistics, or the planner judges the new volumes by the empty tables.
-	if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+	// Fresh statistics, or the planner judges the new volumes by the empty tables; on
+	// PostgreSQL the visibility map too, which autovacuum would set in its own time and without
+	// which no index-only scan is possible (the overdue list's walk is one).
+	analyze := "ANALYZE"
+	if db.Dialect == sgsql.Postgres {
+		analyze = "VACUUM ANALYZE"
+	}
+	if _, err := db.ExecContext(ctx, analyze); err != nil {
 		return err
 	}
 	cliAudit(ctx, db, "seed", "", fmt.Sprintf("%d concerns seeded at %d establishments", *n, len(places)))
