@@ -127,7 +127,7 @@ func testRaise(t *testing.T, svc *running, smtp *mailtest.Server) {
 			}
 			byRcpt[m.To[0]] = m
 			assertNoPersonalData(t, "mail to "+m.To[0], m.Subject+"\n"+m.Body)
-			if !strings.Contains(m.Subject, ref) || !strings.Contains(m.Body, svc.cfg.BaseURL+"/concerns/"+ref) {
+			if !strings.Contains(m.Subject, ref) || !strings.Contains(m.Body, svc.base+"/concerns/"+ref) {
 				t.Errorf("mail to %s lacks the reference or the link:\n%s\n%s", m.To[0], m.Subject, m.Body)
 			}
 			if m.From != "safeguarding@service.example.org" {

@@ -82,11 +82,30 @@ type service struct {
 func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (svc *service, err error) {
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc = &service{logger: logger}
+	var ln net.Listener
 	defer func() {
 		if err != nil {
+			if ln != nil && svc.http == nil {
+				ln.Close()
+			}
 			_ = svc.stop()
 		}
 	}()
+	if m.http() {
+		// Listen first, so that every link the service makes (mail, one-time setup links, the
+		// single sign-on callback) names the port really bound when SAFEGUARD_ADDR asks for any
+		// free one (":0") and SAFEGUARD_BASE_URL is left to its default.
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
+		}
+		svc.addr = ln.Addr().String()
+		if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" && strings.HasSuffix(cfg.BaseURL, ":0") {
+			_, bound, _ := net.SplitHostPort(svc.addr)
+			c := *cfg
+			c.BaseURL = strings.TrimSuffix(cfg.BaseURL, "0") + bound
+			cfg = &c
+		}
+	}
 	if svc.db, err = sgsql.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -190,11 +209,6 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 			}
 			api.OIDC = o
 		}
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("SAFEGUARD_ADDR: listen on %s: %w", cfg.Addr, err)
-		}
-		svc.addr = ln.Addr().String()
 		svc.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 		go func() {
 			if err := svc.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -203,13 +217,7 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 		}()
 	}
 	if m == modeServe {
-		// Once HTTP listens, so that the link names the port really bound (SAFEGUARD_ADDR may
-		// ask for any free one with :0).
-		base := cfg.BaseURL
-		if base == "http://"+cfg.Addr && svc.addr != "" {
-			base = "http://" + svc.addr
-		}
-		if err := ensureFirstAdmin(ctx, svc.db, base, logger, logOut); err != nil {
+		if err := ensureFirstAdmin(ctx, svc.db, cfg.BaseURL, logger, logOut); err != nil {
 			return nil, err
 		}
 	}
