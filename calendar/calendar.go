@@ -149,6 +149,37 @@ func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	return n
 }
 
+// OverdueBound describes, for n >= 1, the instants from at least n working days before to
+// (WorkingDaysBetween(from, to) >= n) as a range a query can compare: those not after latest,
+// except those in [skipFrom, skipTo). The exception is the non-working days just before latest's
+// date when latest is before 09:00: their count starts at 09:00 on that date (ClockStart), after
+// latest. skipFrom equals skipTo when nothing is excepted. For n <= 0 every from before to
+// counts: latest is to.
+//
+// Add(to, WorkingDays(-n)) is not the bound when to is not on a working day: at Saturday 14:00,
+// something due on Friday 08:00 is not yet a working day late.
+func (c *Calendar) OverdueBound(to time.Time, n int) (latest, skipFrom, skipTo time.Time) {
+	if n <= 0 {
+		return to, to, to
+	}
+	t := to.In(c.loc)
+	d := c.dateOf(t)
+	if c.isWorkingDate(d) {
+		// Due on working date e at a time of day not after to's: n working days on is to's date.
+		latest = c.stepWorkingDays(d, -n).at(clockOf(t), c.loc)
+	} else {
+		// Any time on the date n working days before the last working date before to.
+		latest = c.stepWorkingDays(c.stepWorkingDays(d, -1), -n).addDays(1).at(clock{}, c.loc).Add(-time.Nanosecond)
+	}
+	e := c.dateOf(latest)
+	if clockOf(latest.In(c.loc)).hour < workingDayStart.hour {
+		skipFrom = c.stepWorkingDays(e, -1).addDays(1).at(clock{}, c.loc)
+		skipTo = e.at(clock{}, c.loc)
+		return latest, skipFrom, skipTo
+	}
+	return latest, latest, latest
+}
+
 // workingDatesFromTo counts the working dates from a to b, both included (a <= b): the
 // weekdays, less the bank holidays among them.
 func (c *Calendar) workingDatesFromTo(a, b date) int {

@@ -644,3 +644,72 @@ func BenchmarkWorkingDaysBetweenAYear(b *testing.B) {
 		}
 	}
 }
+
+// inBound is whether from is inside OverdueBound(to, n).
+func inBound(cal *Calendar, from, to time.Time, n int) bool {
+	latest, skipFrom, skipTo := cal.OverdueBound(to, n)
+	return !from.After(latest) && (from.Before(skipFrom) || !from.Before(skipTo))
+}
+
+func TestOverdueBoundIsTheBoundaryOfAtLeastNWorkingDays(t *testing.T) {
+	cal := EnglandAndWales()
+	ns := time.Nanosecond
+	for _, tc := range []struct {
+		to               string
+		n                int
+		latest           time.Time
+		skipFrom, skipTo string
+	}{
+		{"2026-03-09 10:00", 1, london(t, "2026-03-06 10:00"), "", ""},          // Monday: the Friday before, same time
+		{"2026-03-10 10:00", 3, london(t, "2026-03-05 10:00"), "", ""},          // Tuesday, 3: the Thursday before, across the weekend
+		{"2026-03-07 14:00", 1, london(t, "2026-03-06 00:00").Add(-ns), "", ""}, // Saturday: due Friday 08:00 is not a day late yet
+		{"2026-04-07 10:00", 1, london(t, "2026-04-02 10:00"), "", ""},          // Tuesday after Easter: Good Friday and Easter Monday skipped
+		{"2026-04-07 10:00", 2, london(t, "2026-04-01 10:00"), "", ""},
+		{"2026-04-06 12:00", 1, london(t, "2026-04-02 00:00").Add(-ns), "", ""},                        // on Easter Monday
+		{"2026-03-10 08:30", 1, london(t, "2026-03-09 08:30"), "2026-03-07 00:00", "2026-03-09 00:00"}, // due Saturday counts from Monday 09:00
+		{"2026-04-08 08:30", 1, london(t, "2026-04-07 08:30"), "2026-04-03 00:00", "2026-04-07 00:00"}, // and across Easter
+	} {
+		to := london(t, tc.to)
+		latest, skipFrom, skipTo := cal.OverdueBound(to, tc.n)
+		if !latest.Equal(tc.latest) {
+			t.Errorf("OverdueBound(%s, %d) latest = %s; want %s", to.Format(wallClock), tc.n, latest.Format(wallClock), tc.latest.Format(wallClock))
+		}
+		if tc.skipFrom == "" {
+			if !skipFrom.Equal(skipTo) {
+				t.Errorf("OverdueBound(%s, %d) skips [%s, %s); want nothing", to.Format(wallClock), tc.n, skipFrom.Format(wallClock), skipTo.Format(wallClock))
+			}
+		} else if !skipFrom.Equal(london(t, tc.skipFrom)) || !skipTo.Equal(london(t, tc.skipTo)) {
+			t.Errorf("OverdueBound(%s, %d) skips [%s, %s); want [%s, %s)", to.Format(wallClock), tc.n, skipFrom.Format(wallClock), skipTo.Format(wallClock), tc.skipFrom, tc.skipTo)
+		}
+		if cal.WorkingDaysBetween(latest, to) < tc.n || cal.WorkingDaysBetween(latest.Add(ns), to) >= tc.n {
+			t.Errorf("OverdueBound(%s, %d) latest = %s is not the boundary", to.Format(wallClock), tc.n, latest.Format(wallClock))
+		}
+	}
+	if latest, _, _ := cal.OverdueBound(london(t, "2026-03-09 10:00"), 0); !latest.Equal(london(t, "2026-03-09 10:00")) {
+		t.Errorf("OverdueBound(to, 0) = %s; want to", latest)
+	}
+}
+
+func TestOverdueBoundAgreesWithWorkingDaysBetween(t *testing.T) {
+	cal := EnglandAndWales()
+	base := time.Date(2019, 12, 20, 0, 0, 0, 0, cal.Location())
+	seed := uint64(20260309)
+	next := func(n int) int {
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(n))
+	}
+	for i := 0; i < 3000; i++ {
+		to := base.Add(time.Duration(next(11*365*24*60)) * time.Minute)
+		n := 1 + next([]int{3, 25, 300}[i%3])
+		latest, _, _ := cal.OverdueBound(to, n)
+		for _, d := range []time.Duration{0, time.Nanosecond, time.Minute, time.Hour, 7 * time.Hour, 30 * time.Hour, 60 * time.Hour, 100 * time.Hour} {
+			for _, from := range []time.Time{latest.Add(-d), latest.Add(d)} {
+				if want := cal.WorkingDaysBetween(from, to) >= n; inBound(cal, from, to, n) != want {
+					t.Fatalf("OverdueBound(%s, %d): %s judged %v; WorkingDaysBetween says %v", to.Format(wallClock), n, from.Format(wallClock), !want, want)
+				}
+			}
+		}
+	}
+}

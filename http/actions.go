@@ -3,8 +3,10 @@ package http
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/safeguard-project/safeguard"
+	sgsql "github.com/safeguard-project/safeguard/sql"
 )
 
 // actionPaths maps the last segment of POST /api/v1/concerns/{ref}/… onto the lifecycle action.
@@ -171,48 +174,107 @@ type overdueRow struct {
 }
 
 // overdue is GET /api/v1/overdue: every clock past due in the caller's scope, most overdue
-// first, as JSON or, with Accept: text/csv, as CSV.
+// first, as JSON or, with Accept: text/csv, as CSV: all of them, read from the database a
+// batch at a time and written as they are read.
 func (s *Server) overdue(w http.ResponseWriter, r *http.Request) {
-	items, err := s.overdueItems(r)
+	csvOut := strings.Contains(r.Header.Get("Accept"), "text/csv")
+	err := s.streamOverdue(w, r, sgsql.OverdueQuery{}, func() {
+		if csvOut {
+			startOverdueCSV(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"items":[`)
+	}, func(i int, o overdueRow) error {
+		if csvOut {
+			return writeOverdueCSVRow(w, o)
+		}
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		return json.NewEncoder(w).Encode(o)
+	})
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
-		writeOverdueCSV(w, items)
-		return
+	if !csvOut {
+		io.WriteString(w, "]}\n")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
-// overdueItems is the overdue list as the API and the overdue audit page both read it: asked
-// of the policy, scoped in SQL, audited, with working days late counted in England's calendar.
-func (s *Server) overdueItems(r *http.Request) ([]overdueRow, error) {
+// overdueBatch is how many overdue rows are read from the database at a time when all of them
+// are written out.
+var overdueBatch = 1000
+
+// overdueRead asks the policy whether the user may read the overdue list and returns their
+// scope and the time the list is read at.
+func (s *Server) overdueRead(r *http.Request) (safeguard.Scope, time.Time, error) {
 	u := userFrom(r.Context())
 	if err := safeguard.Authorize(u, safeguard.ActionReadOverdue, nil); err != nil {
-		return nil, err
+		return safeguard.Scope{}, time.Time{}, err
 	}
-	now := s.Now()
-	rows, err := s.DB.Overdue(r.Context(), safeguard.ScopeOf(u), now, 0)
-	s.audit(r, "read_overdue", "", err)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	items := make([]overdueRow, len(rows))
-	for i, o := range rows {
-		items[i] = overdueRow{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due, england.WorkingDaysBetween(o.Due, now), o.Step, o.BreachedAt}
-	}
-	return items, nil
+	return safeguard.ScopeOf(u), s.Now(), nil
 }
 
-// writeOverdueCSV writes overdue rows as a CSV download, in the order given.
-func writeOverdueCSV(w http.ResponseWriter, items []overdueRow) {
+// overdueRowOf is a clock of the overdue list with working days late counted in England's calendar.
+func overdueRowOf(o sgsql.OverdueClock, now time.Time) overdueRow {
+	return overdueRow{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due, england.WorkingDaysBetween(o.Due, now), o.Step, o.BreachedAt}
+}
+
+// streamOverdue writes every row q keeps (q's limit, offset and After are ignored), in q's
+// order: asked of the policy, scoped in SQL, audited, read overdueBatch rows at a time by keyset
+// so that no number of rows is held in memory or left out. start is called once, before the
+// first row (with none, too), after the first read has succeeded; row is called for each row.
+// An error before start is returned for the caller to answer with; one after it ends the
+// stream, which is then short, and is logged.
+func (s *Server) streamOverdue(w http.ResponseWriter, r *http.Request, q sgsql.OverdueQuery, start func(), row func(int, overdueRow) error) error {
+	scope, now, err := s.overdueRead(r)
+	if err != nil {
+		return err
+	}
+	q.Limit, q.Offset, q.After = overdueBatch, 0, nil
+	rows, err := s.DB.OverdueList(r.Context(), scope, now, q)
+	s.audit(r, "read_overdue", "", err)
+	if err != nil {
+		return unavailable(err)
+	}
+	start()
+	n := 0
+	for {
+		for _, o := range rows {
+			if err := row(n, overdueRowOf(o, now)); err != nil {
+				return nil // the client has gone
+			}
+			n++
+		}
+		if len(rows) < q.Limit {
+			break
+		}
+		q.After = &rows[len(rows)-1]
+		if rows, err = s.DB.OverdueList(r.Context(), scope, now, q); err != nil {
+			s.Logger.Warn("overdue list cut short", "rows", n, "error", err)
+			break
+		}
+	}
+	if f, ok := w.(interface{ Flush() }); ok {
+		f.Flush()
+	}
+	return nil
+}
+
+// startOverdueCSV writes the overdue CSV's headers and header line.
+func startOverdueCSV(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="overdue.csv"`)
+	io.WriteString(w, "reference,establishment,stage,clock,organisation,due,working_days_overdue,step_reached\n")
+}
+
+// writeOverdueCSVRow writes one overdue row as a CSV line.
+func writeOverdueCSVRow(w io.Writer, o overdueRow) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"reference", "establishment", "stage", "clock", "organisation", "due", "working_days_overdue", "step_reached"})
-	for _, o := range items {
-		cw.Write([]string{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due.Format(time.RFC3339), strconv.Itoa(o.WorkingDaysLate), strconv.Itoa(o.Step)})
-	}
+	cw.Write([]string{o.Reference, o.Establishment, o.Stage, o.Clock, o.Organisation, o.Due.Format(time.RFC3339), strconv.Itoa(o.WorkingDaysLate), strconv.Itoa(o.Step)})
 	cw.Flush()
+	return cw.Error()
 }

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/safeguard-project/safeguard"
+	sgsql "github.com/safeguard-project/safeguard/sql"
 )
 
 // My work, the overdue audit and the pages that are the same for everyone.
@@ -140,28 +142,14 @@ func parseOverdueFilter(q url.Values) (overdueFilter, map[string]string) {
 	return f, errs
 }
 
-// apply keeps the rows the filters match, in the chosen order.
-func (f overdueFilter) apply(items []overdueRow) []overdueRow {
-	var out []overdueRow
-	for _, o := range items {
-		if (f.Organisation == "" || o.Organisation == f.Organisation || o.Establishment == f.Organisation) &&
-			(f.Stage == "" || o.Stage == f.Stage) && (f.Clock == "" || o.Clock == f.Clock) &&
-			o.WorkingDaysLate >= f.MinDays && o.Step >= f.Step {
-			out = append(out, o)
-		}
+// sqlQuery is the filter as the database's query, page aside: min_days becomes a bound on the
+// due time in England's calendar, so that the filter is in SQL and sees every overdue clock.
+func (f overdueFilter) sqlQuery(now time.Time) sgsql.OverdueQuery {
+	q := sgsql.OverdueQuery{Organisation: f.Organisation, Stage: f.Stage, Clock: f.Clock, MinStep: f.Step, Sort: f.Sort}
+	if f.MinDays > 0 {
+		q.DueBefore, q.SkipDueFrom, q.SkipDueTo = england.OverdueBound(now, f.MinDays)
 	}
-	slices.SortStableFunc(out, func(a, b overdueRow) int {
-		switch f.Sort {
-		case "least_overdue":
-			return b.Due.Compare(a.Due)
-		case "step":
-			return b.Step - a.Step
-		case "reference":
-			return strings.Compare(a.Reference, b.Reference)
-		}
-		return a.Due.Compare(b.Due)
-	})
-	return out
+	return q
 }
 
 // query is the filter as a query string, with page p (0: none).
@@ -207,20 +195,41 @@ func (s *Server) overdueAudit(w http.ResponseWriter, r *http.Request) {
 		s.webError(w, r, safeguard.FieldErrors(errs))
 		return
 	}
-	items, err := s.overdueItems(r)
+	if csvOut && r.URL.Query().Get("all") == "1" {
+		q := f.sqlQuery(s.Now())
+		if err := s.streamOverdue(w, r, q, func() { startOverdueCSV(w) }, func(_ int, o overdueRow) error { return writeOverdueCSVRow(w, o) }); err != nil {
+			s.webError(w, r, err)
+		}
+		return
+	}
+	scope, now, err := s.overdueRead(r)
 	if err != nil {
 		s.webError(w, r, err)
 		return
 	}
-	rows := f.apply(items)
-	total := len(rows)
+	q := f.sqlQuery(now)
+	total, err := s.DB.OverdueCount(r.Context(), scope, now, q)
+	var page []sgsql.OverdueClock
+	if err == nil {
+		q.Limit, q.Offset = overduePageSize, (f.Page-1)*overduePageSize
+		page, err = s.DB.OverdueList(r.Context(), scope, now, q)
+	}
+	s.audit(r, "read_overdue", "", err)
+	if err != nil {
+		s.webError(w, r, unavailable(err))
+		return
+	}
+	rows := make([]overdueRow, len(page))
+	for i, o := range page {
+		rows[i] = overdueRowOf(o, now)
+	}
 	from := min((f.Page-1)*overduePageSize, total)
-	to := min(from+overduePageSize, total)
+	to := min(from+len(rows), total)
 	if csvOut {
-		if r.URL.Query().Get("all") != "1" {
-			rows = rows[from:to]
+		startOverdueCSV(w)
+		for _, o := range rows {
+			writeOverdueCSVRow(w, o)
 		}
-		writeOverdueCSV(w, rows)
 		return
 	}
 	v := overduePage{Total: total, From: from + 1, To: to, Page: f.Page, Sorts: overdueSorts,
@@ -235,8 +244,7 @@ func (s *Server) overdueAudit(w http.ResponseWriter, r *http.Request) {
 		safeguard.ClockEnquiryCompletion, safeguard.ClockClosureSignoff, safeguard.ClockHandoverAcknowledgement} {
 		v.Clocks = append(v.Clocks, option{Value: name, Label: clockNames[name]})
 	}
-	now := s.Now()
-	for _, o := range rows[from:to] {
+	for _, o := range rows {
 		late, _, _ := dueInWords(o.Due, now)
 		v.Rows = append(v.Rows, overdueView{overdueRow: o, ClockLabel: clockNames[o.Clock], Late: late})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -242,6 +243,7 @@ func (db *DB) UserEmail(ctx context.Context, id int64) (string, error) {
 // OverdueClock is one clock past due in the overdue audit.
 type OverdueClock struct {
 	Reference     string     `db:"reference" json:"reference"`
+	ID            string     `db:"id" json:"-"` // the clock's id within its concern
 	Establishment string     `db:"establishment" json:"establishment"`
 	Stage         string     `db:"stage" json:"stage"`
 	Clock         string     `db:"name" json:"clock"`
@@ -261,22 +263,150 @@ func (db *DB) Overdue(ctx context.Context, scope safeguard.Scope, now time.Time,
 	if limit <= 0 {
 		limit = 1000
 	}
-	where, args := scopeClauseOn(scope, "k.reference")
-	args = append([]any{now.UTC()}, args...)
-	args = append(args, limit)
+	return db.OverdueList(ctx, scope, now, OverdueQuery{Limit: limit})
+}
+
+// The overdue list's sorts (OverdueQuery.Sort).
+const (
+	OverdueMostOverdue  = "most_overdue"
+	OverdueLeastOverdue = "least_overdue"
+	OverdueStep         = "step"
+	OverdueReference    = "reference"
+)
+
+// OverdueQuery filters, sorts and pages the overdue list, all inside the query.
+type OverdueQuery struct {
+	// Organisation keeps the clocks that organisation must stop, or of concerns raised at it.
+	Organisation string
+	Stage        string // the concern's stage
+	Clock        string // the clock's name
+	// DueBefore, when not zero, keeps the clocks due at or before it, less those due in
+	// [SkipDueFrom, SkipDueTo): "at least n working days late at now" is
+	// calendar.Calendar.OverdueBound(now, n).
+	DueBefore, SkipDueFrom, SkipDueTo time.Time
+	MinStep                           int    // keeps the clocks whose escalation reached at least this step
+	Sort                              string // one of the Overdue… sorts; "" is most overdue first
+	// After, when not nil, keeps only the rows after it in the sort order (a keyset page: it is
+	// the last row of the previous page).
+	After *OverdueClock
+	// Limit caps the rows (0: 1000; at most 10,000); Offset skips rows first.
+	Limit, Offset int
+}
+
+// overdueKey is one column of a sort: the rows' order and the keyset's comparison.
+type overdueKey struct {
+	col  string
+	desc bool
+	val  func(*OverdueClock) any
+}
+
+func overdueKeys(sort string) []overdueKey {
+	due := overdueKey{"k.due_at", false, func(o *OverdueClock) any { return o.Due.UTC() }}
+	ref := overdueKey{"k.reference", false, func(o *OverdueClock) any { return o.Reference }}
+	id := overdueKey{"k.id", false, func(o *OverdueClock) any { return o.ID }}
+	switch sort {
+	case OverdueLeastOverdue:
+		return []overdueKey{{"k.due_at", true, due.val}, ref, id}
+	case OverdueStep:
+		return []overdueKey{{"k.step", true, func(o *OverdueClock) any { return o.Step }}, due, ref, id}
+	case OverdueReference:
+		return []overdueKey{ref, due, id}
+	}
+	return []overdueKey{due, ref, id}
+}
+
+// where is the overdue list's condition for q, scope inside: the states are written out, not
+// bound, so that both planners can prove the query matches the partial index clocks_counting_due
+// (migration 00012).
+func (q OverdueQuery) where(scope safeguard.Scope, now time.Time) (string, []any) {
+	scoped, sargs := scopeClauseOn(scope, "k.reference")
+	conds := []string{countingClocks, "k.due_at < ?"}
+	args := []any{now.UTC()}
+	if q.Organisation != "" {
+		conds, args = append(conds, "(k.org_code = ? OR c.establishment = ?)"), append(args, q.Organisation, q.Organisation)
+	}
+	if q.Stage != "" {
+		conds, args = append(conds, "c.stage = ?"), append(args, q.Stage)
+	}
+	if q.Clock != "" {
+		conds, args = append(conds, "k.name = ?"), append(args, q.Clock)
+	}
+	if !q.DueBefore.IsZero() {
+		// Stored to the microsecond: due <= DueBefore is due <= DueBefore truncated.
+		conds, args = append(conds, "k.due_at <= ?"), append(args, q.DueBefore.UTC().Truncate(time.Microsecond))
+		if q.SkipDueFrom.Before(q.SkipDueTo) {
+			conds = append(conds, "(k.due_at < ? OR k.due_at >= ?)")
+			args = append(args, q.SkipDueFrom.UTC(), q.SkipDueTo.UTC())
+		}
+	}
+	if q.MinStep > 0 {
+		conds, args = append(conds, "k.step >= ?"), append(args, q.MinStep)
+	}
+	conds, args = append(conds, scoped), append(args, sargs...)
+	if q.After != nil {
+		// (a, b, c) after (A, B, C): a > A OR (a = A AND (b > B OR (b = B AND c > C))), with
+		// "<" for the descending columns.
+		keys := overdueKeys(q.Sort)
+		var cond string
+		var kargs []any
+		for i := len(keys) - 1; i >= 0; i-- {
+			k, op := keys[i], ">"
+			if k.desc {
+				op = "<"
+			}
+			v := k.val(q.After)
+			if cond == "" {
+				cond, kargs = k.col+" "+op+" ?", []any{v}
+			} else {
+				cond, kargs = "("+k.col+" "+op+" ? OR ("+k.col+" = ? AND "+cond+"))", append([]any{v, v}, kargs...)
+			}
+		}
+		conds, args = append(conds, cond), append(args, kargs...)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// OverdueList returns the counting clocks past due at now among concerns in scope that q keeps,
+// in q's order, one page of them: every filter, the sort and the page are in the query, so no
+// clock beyond the page is read into memory and none is missed. The order ends on the clock's
+// key, so that pages neither repeat nor skip a row.
+func (db *DB) OverdueList(ctx context.Context, scope safeguard.Scope, now time.Time, q OverdueQuery) ([]OverdueClock, error) {
+	if q.Limit <= 0 {
+		q.Limit = 1000
+	}
+	q.Limit = min(q.Limit, 10000)
+	where, args := q.where(scope, now)
+	var order []string
+	for _, k := range overdueKeys(q.Sort) {
+		if k.desc {
+			order = append(order, k.col+" DESC")
+		} else {
+			order = append(order, k.col)
+		}
+	}
+	args = append(args, q.Limit, max(q.Offset, 0))
 	var rows []OverdueClock
-	// The states are written out, not bound, so that both planners can prove the query matches
-	// the partial index clocks_counting_due (migration 00012): it is read in due order and the
-	// read stops at the limit, instead of every counting clock past due being fetched and sorted.
+	// Most overdue first, the partial index is read in due order and the read stops at the
+	// limit, instead of every counting clock past due being fetched and sorted.
 	err := db.SelectContext(ctx, &rows, db.Rebind(`
-		SELECT k.reference, c.establishment, c.stage, k.name, k.org_code, k.due_at, k.step, k.breached_at
+		SELECT k.reference, k.id, c.establishment, c.stage, k.name, k.org_code, k.due_at, k.step, k.breached_at
 		FROM clocks k JOIN concerns c ON c.reference = k.reference
-		WHERE `+countingClocks+` AND k.due_at < ? AND `+where+`
-		ORDER BY k.due_at, k.reference LIMIT ?`), args...)
+		WHERE `+where+`
+		ORDER BY `+strings.Join(order, ", ")+` LIMIT ? OFFSET ?`), args...)
 	for i := range rows {
 		rows[i].Due = rows[i].Due.UTC()
 	}
 	return rows, err
+}
+
+// OverdueCount counts the clocks OverdueList would return for q without a limit (q's sort,
+// page and After are ignored).
+func (db *DB) OverdueCount(ctx context.Context, scope safeguard.Scope, now time.Time, q OverdueQuery) (int, error) {
+	q.After = nil
+	where, args := q.where(scope, now)
+	var n int
+	err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM clocks k JOIN concerns c ON c.reference = k.reference WHERE `+where), args...)
+	return n, err
 }
 
 // loadClocks fills a concern's clocks and contributions.
