@@ -107,6 +107,9 @@ type overdueFilter struct {
 
 const overduePageSize = 50
 
+// overdueCountAhead is how far past the current page the overdue audit counts.
+const overdueCountAhead = 10_000
+
 var overdueSorts = []option{
 	{"most_overdue", "Most overdue first", ""},
 	{"least_overdue", "Least overdue first", ""},
@@ -175,6 +178,7 @@ func (f overdueFilter) query(p int) string {
 type overduePage struct {
 	Rows                  []overdueView
 	Total, From, To, Page int
+	More                  bool // more than Total: counting stopped there
 	Prev, Next            string
 	CSV, CSVAll           string
 	Stages, Clocks, Sorts []option
@@ -208,7 +212,12 @@ func (s *Server) overdueAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := f.sqlQuery(now)
-	total, err := s.DB.OverdueCount(r.Context(), scope, now, q)
+	// The total is counted only so far past this page: at national scale there may be hundreds of
+	// thousands, and the page says "more than" rather than read them all on every request.
+	countTo := (f.Page-1)*overduePageSize + overdueCountAhead
+	total, err := s.DB.OverdueCount(r.Context(), scope, now, q, countTo+1)
+	more := total > countTo
+	total = min(total, countTo)
 	var page []sgsql.OverdueClock
 	if err == nil {
 		q.Limit, q.Offset = overduePageSize, (f.Page-1)*overduePageSize
@@ -232,7 +241,7 @@ func (s *Server) overdueAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	v := overduePage{Total: total, From: from + 1, To: to, Page: f.Page, Sorts: overdueSorts,
+	v := overduePage{Total: total, More: more, From: from + 1, To: to, Page: f.Page, Sorts: overdueSorts,
 		CSV: "/overdue.csv?" + f.query(f.Page), CSVAll: "/overdue.csv?" + f.query(0) + "&all=1"}
 	if total == 0 {
 		v.From = 0

@@ -400,12 +400,19 @@ func (db *DB) OverdueList(ctx context.Context, scope safeguard.Scope, now time.T
 }
 
 // OverdueCount counts the clocks OverdueList would return for q without a limit (q's sort,
-// page and After are ignored).
-func (db *DB) OverdueCount(ctx context.Context, scope safeguard.Scope, now time.Time, q OverdueQuery) (int, error) {
+// limit, offset and After do not matter), but stops counting at upTo when it is above zero: the
+// answer is then at most upTo, and a page can say "more than" without reading every overdue
+// clock in the country to say how many.
+func (db *DB) OverdueCount(ctx context.Context, scope safeguard.Scope, now time.Time, q OverdueQuery, upTo int) (int, error) {
 	q.After = nil
 	where, args := q.where(scope, now)
+	query := `SELECT COUNT(*) FROM clocks k JOIN concerns c ON c.reference = k.reference WHERE ` + where
+	if upTo > 0 {
+		query = `SELECT COUNT(*) FROM (SELECT 1 FROM clocks k JOIN concerns c ON c.reference = k.reference WHERE ` + where + ` LIMIT ?) upto`
+		args = append(args, upTo)
+	}
 	var n int
-	err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM clocks k JOIN concerns c ON c.reference = k.reference WHERE `+where), args...)
+	err := db.GetContext(ctx, &n, db.Rebind(query), args...)
 	return n, err
 }
 

@@ -79,10 +79,18 @@ func TestOverdueListFiltersSortsCountsAndPagesInSQL(t *testing.T) {
 			if !slices.Equal(names(got), tc.want) {
 				t.Errorf("%s: OverdueList = %v; want %v", tc.label, names(got), tc.want)
 			}
-			n, err := db.OverdueCount(ctx, tc.scope, now, tc.q)
+			n, err := db.OverdueCount(ctx, tc.scope, now, tc.q, 0)
 			must(t, err)
 			if n != len(tc.want) {
 				t.Errorf("%s: OverdueCount = %d; want %d", tc.label, n, len(tc.want))
+			}
+			// Counting stops at the bound asked for, and not before it.
+			for _, upTo := range []int{1, 2} {
+				n, err := db.OverdueCount(ctx, tc.scope, now, tc.q, upTo)
+				must(t, err)
+				if want := min(upTo, len(tc.want)); n != want {
+					t.Errorf("%s: OverdueCount up to %d = %d; want %d", tc.label, upTo, n, want)
+				}
 			}
 			// Pages of two, by offset and by keyset, reach every row once, in order.
 			var byOffset, byKey []string
