@@ -1,8 +1,6 @@
 package http
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,11 +24,7 @@ type option struct {
 
 // formKey is a fresh random key for a form: posted back hidden, it is the Idempotency-Key that
 // makes a double submission of one form act once.
-func formKey() string {
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func formKey() string { return randomToken() }
 
 // readForm parses a posted form, bounded in size.
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {

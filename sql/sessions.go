@@ -2,8 +2,6 @@ package sql
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,11 +34,9 @@ const sessionTouchEvery = time.Minute
 // CreateSession starts a session for the user with a new random token and returns the token,
 // which is the cookie's value; only its SHA-256 is stored.
 func (db *DB) CreateSession(ctx context.Context, userID int64, remote, userAgent string) (secret string, s *Session, err error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	if secret, err = newSecret(""); err != nil {
 		return "", nil, err
 	}
-	secret = base64.RawURLEncoding.EncodeToString(raw)
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]
 	}

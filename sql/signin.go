@@ -2,8 +2,6 @@ package sql
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 	"time"
 
@@ -79,13 +77,12 @@ func (db *DB) ClearSignInFailures(ctx context.Context, userID int64) error {
 // CreateSetupToken makes a one-time secret that lets the user set their password until ttl
 // has passed; only its hash is stored.
 func (db *DB) CreateSetupToken(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	secret, err := newSecret("")
+	if err != nil {
 		return "", err
 	}
-	secret := base64.RawURLEncoding.EncodeToString(raw)
 	now := db.Now()
-	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO setup_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
+	_, err = db.ExecContext(ctx, db.Rebind(`INSERT INTO setup_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
 		hashToken(secret), userID, now, now.Add(ttl).UTC())
 	return secret, err
 }

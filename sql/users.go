@@ -59,12 +59,11 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string, expire
 		e := expires.UTC()
 		expires = &e
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	secret, err := newSecret(tokenPrefix)
+	if err != nil {
 		return "", err
 	}
-	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO tokens (user_id, hash, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
+	_, err = db.ExecContext(ctx, db.Rebind(`INSERT INTO tokens (user_id, hash, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
 		userID, hashToken(secret), name, db.Now(), expires)
 	if err != nil {
 		return "", err
@@ -106,6 +105,16 @@ func (db *DB) CountAdmins(ctx context.Context) (int, error) {
 	var n int
 	err := db.GetContext(ctx, &n, db.Rebind(`SELECT COUNT(*) FROM users WHERE role = ? AND NOT disabled`), safeguard.RoleAdmin)
 	return n, err
+}
+
+// newSecret returns prefix and 32 random bytes, base64url: the one shape of every secret the
+// service hands out (API tokens, session tokens, setup links), of which only hashToken is kept.
+func newSecret(prefix string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 func hashToken(secret string) string {
