@@ -17,6 +17,19 @@ import (
 // Accept: text/csv, the same figures as CSV.
 
 // reportWantsCSV reports whether the caller asked for CSV.
+// authorizeRead asks the policy whether the caller may read something that is about no one
+// concern (a report, a list), auditing a refusal under the action's name; answer writes the
+// refusal: s.error for the API, s.webError for pages.
+func (s *Server) authorizeRead(w http.ResponseWriter, r *http.Request, a safeguard.Action, answer func(http.ResponseWriter, *http.Request, error)) (*safeguard.User, bool) {
+	u := userFrom(r.Context())
+	if err := safeguard.Authorize(u, a, nil); err != nil {
+		s.audit(r, string(a), "", err)
+		answer(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
+
 func reportWantsCSV(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/csv")
 }
@@ -33,11 +46,9 @@ func writeReportCSV(w http.ResponseWriter, filename string, header []string, row
 // Collection–aligned counts for la_manager (the concerns involving their authority) and
 // auditor (all).
 func (s *Server) sacReport(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
 	const action = string(safeguard.ActionReadSACReport)
-	if err := safeguard.Authorize(u, safeguard.ActionReadSACReport, nil); err != nil {
-		s.audit(r, action, "", err)
-		s.error(w, r, err)
+	u, ok := s.authorizeRead(w, r, safeguard.ActionReadSACReport, s.error)
+	if !ok {
 		return
 	}
 	p, err := safeguard.ParsePeriod(r.URL.Query().Get("from"), r.URL.Query().Get("to"), london)
@@ -86,11 +97,9 @@ func periodOrLastYear(r *http.Request, now time.Time) (safeguard.Period, error) 
 // and by month, with roll-ups ("all"). Managers see their organisation's concerns, the auditor
 // all. Without from and to: the twelve months to today.
 func (s *Server) timescales(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
 	const action = string(safeguard.ActionReadPerformance)
-	if err := safeguard.Authorize(u, safeguard.ActionReadPerformance, nil); err != nil {
-		s.audit(r, action, "", err)
-		s.error(w, r, err)
+	u, ok := s.authorizeRead(w, r, safeguard.ActionReadPerformance, s.error)
+	if !ok {
 		return
 	}
 	p, err := periodOrLastYear(r, s.Now())
@@ -123,11 +132,9 @@ func (s *Server) timescales(w http.ResponseWriter, r *http.Request) {
 // of every concern with a clock past due — which step, when, and who was told by organisation
 // and role. The list of overdue clocks itself is GET /api/v1/overdue.
 func (s *Server) overdueAuditReport(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
 	const action = string(safeguard.ActionReadPerformance)
-	if err := safeguard.Authorize(u, safeguard.ActionReadPerformance, nil); err != nil {
-		s.audit(r, action, "", err)
-		s.error(w, r, err)
+	u, ok := s.authorizeRead(w, r, safeguard.ActionReadPerformance, s.error)
+	if !ok {
 		return
 	}
 	now := s.Now()

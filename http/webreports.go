@@ -95,10 +95,8 @@ const (
 // managers and the auditor and, for those the policy lets read it (la_manager, auditor), the
 // SAC-aligned counts. Without dates, the twelve months to today.
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
-	if err := safeguard.Authorize(u, safeguard.ActionReadPerformance, nil); err != nil {
-		s.audit(r, string(safeguard.ActionReadPerformance), "", err)
-		s.webError(w, r, err)
+	u, ok := s.authorizeRead(w, r, safeguard.ActionReadPerformance, s.webError)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -257,10 +255,7 @@ func timescaleCharts(ts []timescaleView) (onTime, days barChart) {
 // which reads, audits and writes the CSV exactly as for Accept: text/csv.
 func (s *Server) reportCSV(action safeguard.Action, api http.HandlerFunc, period func(*http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u := userFrom(r.Context())
-		if err := safeguard.Authorize(u, action, nil); err != nil {
-			s.audit(r, string(action), "", err)
-			s.webError(w, r, err)
+		if _, ok := s.authorizeRead(w, r, action, s.webError); !ok {
 			return
 		}
 		if err := period(r); err != nil {
