@@ -14,6 +14,7 @@ import (
 	"github.com/safeguard-project/safeguard"
 	"github.com/safeguard-project/safeguard/calendar"
 	sgsql "github.com/safeguard-project/safeguard/sql"
+	"github.com/safeguard-project/safeguard/sql/sqltest"
 )
 
 // The reports over the real handler and a real database of each kind. Concerns are recorded
@@ -300,4 +301,39 @@ func TestEvidenceBundleOverTheAPIMatchesTheTimelineAndOutbox(t *testing.T) {
 			t.Errorf("auditor: %d; want 200", code)
 		}
 	})
+}
+
+func TestOverduePageCountsOnlySoFarPastThePage(t *testing.T) {
+	s := newReportSite(t, newSite(t, sqltest.SQLite(t)))
+	auditor, err := s.db.FindUserByEmail(context.Background(), "auditor@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, _, err := s.db.CreateSession(context.Background(), auditor.ID, "192.0.2.10", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := func() string {
+		rec := s.do(http.MethodGet, "/overdue", nil, session, "Accept", "text/html")
+		code, body := rec.Code, rec.Body.String()
+		if code != http.StatusOK {
+			t.Fatalf("/overdue: %d %s", code, body)
+		}
+		for _, part := range strings.Split(body, "<h2>")[1:] {
+			if h, _, _ := strings.Cut(part, "</h2>"); strings.Contains(h, "overdue") {
+				return h
+			}
+		}
+		t.Fatalf("/overdue has no heading counting the overdue deadlines:\n%s", body)
+		return ""
+	}
+	all := heading()
+	if strings.HasPrefix(all, "More than") {
+		t.Fatalf("with room to count them all the page says %q", all)
+	}
+	defer func(n int) { overdueCountAhead = n }(overdueCountAhead)
+	overdueCountAhead = 1
+	if got := heading(); got != "More than 1 overdue deadlines" {
+		t.Errorf("counting one past the page the heading is %q (all: %q); want \"More than 1 overdue deadlines\"", got, all)
+	}
 }

@@ -108,7 +108,7 @@ type overdueFilter struct {
 const overduePageSize = 50
 
 // overdueCountAhead is how far past the current page the overdue audit counts.
-const overdueCountAhead = 1_000
+var overdueCountAhead = 1_000
 
 var overdueSorts = []option{
 	{"most_overdue", "Most overdue first", ""},
