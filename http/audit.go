@@ -13,9 +13,7 @@ import (
 // verified now. The checkpoints are read first, so that every row they name is committed
 // before the chain is read. The verification is itself audited.
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
-	if err := safeguard.Authorize(userFrom(r.Context()), safeguard.ActionVerifyAuditLog, nil); err != nil {
-		s.audit(r, string(safeguard.ActionVerifyAuditLog), "", err)
-		s.error(w, r, err)
+	if _, ok := s.authorizeRead(w, r, safeguard.ActionVerifyAuditLog, s.error); !ok {
 		return
 	}
 	var (
