@@ -101,3 +101,16 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
+
+// authorizeRead asks the policy whether the caller may read something that is about no one
+// concern (a report, a list), auditing a refusal under the action's name; answer writes the
+// refusal: s.error for the API, s.webError for pages.
+func (s *Server) authorizeRead(w http.ResponseWriter, r *http.Request, a safeguard.Action, answer func(http.ResponseWriter, *http.Request, error)) (*safeguard.User, bool) {
+	u := userFrom(r.Context())
+	if err := safeguard.Authorize(u, a, nil); err != nil {
+		s.audit(r, string(a), "", err)
+		answer(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
