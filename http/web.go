@@ -133,6 +133,15 @@ var templateFuncs = template.FuncMap{
 	"humanize": func(s any) string {
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")
 	},
+	// set returns a copy of a dict with one more key, for a partial that passes its arguments on.
+	"set": func(m map[string]any, k string, v any) map[string]any {
+		out := make(map[string]any, len(m)+1)
+		for key, val := range m {
+			out[key] = val
+		}
+		out[k] = v
+		return out
+	},
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, errors.New("dict wants key-value pairs")

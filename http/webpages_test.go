@@ -57,7 +57,7 @@ func TestRaiseFormExplainsEachErrorAndKeepsWhatWasTyped(t *testing.T) {
 	}
 	body := renderPage(t, "raise", View{User: lead, Title: "Raise a concern", Data: newRaisePage(), Form: &Form{Values: values, Errors: fields, Order: raiseFields}})
 	for _, want := range []string{`href="#f-subject-prison-number">Enter the adult&#39;s prison number`, `value="Kept Name"`, `value="31"`,
-		`id="f-categories-neglect" name="categories" value="neglect" checked`, `id="f-consent-given-no" name="consent.given" value="no" checked`,
+		`type="checkbox" id="f-categories-neglect" name="categories" value="neglect" checked`, `type="radio" id="f-consent-given-no" name="consent.given" value="no" checked`,
 		`<title>Error: Raise a concern – Safeguard</title>`, `aria-describedby="f-subject-prison-number-hint f-subject-prison-number-error"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("raise page lacks %s", want)
