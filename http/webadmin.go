@@ -74,7 +74,7 @@ func pageNumber(r *http.Request) int {
 func roleOptions() []option {
 	var out []option
 	for _, role := range safeguard.Roles {
-		out = append(out, option{Value: string(role), Label: sentence(strings.ReplaceAll(string(role), "_", " "))})
+		out = append(out, option{Value: string(role), Label: words(string(role))})
 	}
 	return out
 }
@@ -385,7 +385,7 @@ func (s *Server) showOrganisations(w http.ResponseWriter, r *http.Request, statu
 	}
 	v := adminOrgsPage{Orgs: orgs, Page: page, Added: added}
 	for _, k := range safeguard.OrgKinds {
-		v.Kinds = append(v.Kinds, option{Value: string(k), Label: sentence(strings.ReplaceAll(string(k), "_", " "))})
+		v.Kinds = append(v.Kinds, option{Value: string(k), Label: words(string(k))})
 	}
 	if page > 1 {
 		v.Prev = "/admin/organisations?page=" + strconv.Itoa(page-1)

@@ -74,7 +74,7 @@ func newRaisePage() raisePage {
 		Advocacy: []option{{"advocate", "An independent advocate", ""}, {"family_or_friend", "Family or a friend", ""},
 			{"none", "No one", ""}, {"not_known", "Not known", ""}}}
 	for _, g := range safeguard.Genders {
-		p.Genders = append(p.Genders, option{Value: g, Label: sentence(strings.ReplaceAll(g, "_", " "))})
+		p.Genders = append(p.Genders, option{Value: g, Label: words(g)})
 	}
 	for _, e := range safeguard.Ethnicities {
 		p.Ethnicities = append(p.Ethnicities, option{Value: e, Label: ethnicityLabel(e)})
@@ -440,7 +440,7 @@ var eventTitles = map[string]string{
 func viewEvent(e safeguard.Event) eventView {
 	v := eventView{At: e.At, Org: e.Org, Title: eventTitles[e.Kind]}
 	if v.Title == "" {
-		v.Title = sentence(strings.ReplaceAll(e.Kind, "_", " "))
+		v.Title = words(e.Kind)
 	}
 	var detail map[string]any
 	if len(e.Detail) > 0 && json.Unmarshal(e.Detail, &detail) == nil {
@@ -462,7 +462,7 @@ func viewEvent(e safeguard.Event) eventView {
 				continue
 			}
 			if s != "" {
-				v.Detail = append(v.Detail, detailItem{sentence(strings.ReplaceAll(k, "_", " ")), s})
+				v.Detail = append(v.Detail, detailItem{words(k), s})
 			}
 		}
 		sort.Slice(v.Detail, func(i, j int) bool { return v.Detail[i].Key < v.Detail[j].Key })

@@ -235,6 +235,9 @@ func humanField(f string) string {
 }
 
 // sentence capitalises a message's first letter for display.
+// words turns a code into a label: "no_further_action" → "No further action".
+func words(code string) string { return sentence(strings.ReplaceAll(code, "_", " ")) }
+
 func sentence(s string) string {
 	if s == "" {
 		return s

@@ -247,7 +247,7 @@ func (s *Server) overdueAudit(w http.ResponseWriter, r *http.Request) {
 		v.From = 0
 	}
 	for _, st := range safeguard.Stages {
-		v.Stages = append(v.Stages, option{Value: string(st), Label: sentence(strings.ReplaceAll(string(st), "_", " "))})
+		v.Stages = append(v.Stages, option{Value: string(st), Label: words(string(st))})
 	}
 	for _, name := range []string{safeguard.ClockLAAcknowledgement, safeguard.ClockTriageDecision, safeguard.ClockLAContribution,
 		safeguard.ClockEnquiryCompletion, safeguard.ClockClosureSignoff, safeguard.ClockHandoverAcknowledgement} {
