@@ -172,6 +172,7 @@ type Input struct {
 	Risk           string `json:"risk,omitempty"`
 	ActionTaken    *bool  `json:"action_taken,omitempty"`
 	RiskOutcome    string `json:"risk_outcome,omitempty"`
+	SARReferral    *bool  `json:"sar_referral,omitempty"`
 	Summary        string `json:"summary,omitempty"`
 	MSPOutcomes    string `json:"msp_outcomes,omitempty"`
 	FeedbackGiven  *bool  `json:"feedback_given,omitempty"`
@@ -328,6 +329,9 @@ func (l *Lifecycle) apply(ch *Change, cmd Command, now time.Time, due Scheduler)
 		l.end(ch, ClockEnquiryCompletion, "", ClockMet, now)
 		ch.Event = "findings_recorded"
 		ch.Detail["risk"], ch.Detail["action_taken"], ch.Detail["risk_outcome"] = in.Risk, *in.ActionTaken, in.RiskOutcome
+		if in.SARReferral != nil {
+			ch.Detail["sar_referral"] = *in.SARReferral
+		}
 	case ActionProposeClosure:
 		if l.Stage != StageClosure {
 			return conflict("closure follows the findings (stage %s)", l.Stage)
@@ -612,7 +616,7 @@ func (in *Input) Validate(a Action) error {
 		text("advice", in.Advice, true, 8000)
 		oneOf("care_assessment", in.CareAssessment, "needed", "not_needed", "in_place")
 	case ActionFindings:
-		oneOf("risk", in.Risk, "identified", "inconclusive", "not_identified")
+		oneOf("risk", in.Risk, RiskFindings...)
 		if in.ActionTaken == nil {
 			f["action_taken"] = "is required: true or false"
 		}

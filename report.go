@@ -176,10 +176,15 @@ func SACLocation(l string) string {
 	return l
 }
 
+// RiskFindings are the answers to "was a risk found?" when an enquiry's findings are recorded
+// (SG2c): the last is the return's "enquiry ceased at the individual's request".
+var RiskFindings = []string{"identified", "inconclusive", "not_identified", "ceased_at_request"}
+
 // ActionAndResult is the SG2c cell of a concluded enquiry: the risk found, and whether action
 // was taken.
 func ActionAndResult(risk string, actionTaken bool) string {
-	prefix := map[string]string{"identified": "risk_identified", "inconclusive": "inconclusive", "not_identified": "no_risk_identified"}[risk]
+	prefix := map[string]string{"identified": "risk_identified", "inconclusive": "inconclusive", "not_identified": "no_risk_identified",
+		"ceased_at_request": "ceased_at_request"}[risk]
 	if prefix == "" {
 		prefix = "not_recorded"
 	}
@@ -216,12 +221,13 @@ var SACMeasures = []SACMeasure{
 	{"SG2a", "type_of_risk", "raised", categoryStrings()},
 	{"SG2b", "location_of_risk", "raised", []string{"own_home", "community", "community_service", "care_home_nursing", "care_home_residential", "hospital_acute", "hospital_mental_health", "hospital_community", "other"}},
 	{"SG2b", "source_of_risk", "raised", SourcesOfRisk},
-	{"SG2c", "action_and_result", "concluded", []string{"risk_identified_action_taken", "risk_identified_no_action", "inconclusive_action_taken", "inconclusive_no_action", "no_risk_identified_action_taken", "no_risk_identified_no_action"}},
+	{"SG2c", "action_and_result", "concluded", []string{"risk_identified_action_taken", "risk_identified_no_action", "inconclusive_action_taken", "inconclusive_no_action", "no_risk_identified_action_taken", "no_risk_identified_no_action", "ceased_at_request_action_taken", "ceased_at_request_no_action"}},
 	{"SG2c", "risk_outcome", "concluded", []string{"removed", "reduced", "remains"}},
 	{"SG3", "lacked_capacity", "raised", CapacityAnswers},
 	{"SG3", "support_if_lacked_capacity", "raised", AdvocacySupport},
 	{"SG4", "outcomes_asked", "raised", []string{"asked_outcomes_expressed", "asked_none_expressed", "not_asked"}},
 	{"SG4", "outcomes_achieved", "concluded", []string{"fully", "partially", "not_achieved"}},
+	{"SG5", "review_referral", "concluded", []string{"referred", "not_referred", "not_recorded"}},
 }
 
 // CustodyRoutes are the custody breakdown's columns for each establishment where concerns were

@@ -254,6 +254,7 @@ var (
 		{"identified", "Risk identified", ""},
 		{"inconclusive", "Inconclusive", ""},
 		{"not_identified", "No risk identified", ""},
+		{"ceased_at_request", "The enquiry ceased at the adult's request", "They asked for it to stop and had the capacity to decide; record any action taken before it stopped."},
 	}
 	outcomeOptions = []option{
 		{"removed", "Risk removed", ""},
@@ -409,7 +410,7 @@ func inputFromForm(v url.Values) safeguard.Input {
 	in := safeguard.Input{
 		Note: v.Get("note"), Decision: v.Get("decision"), Rationale: v.Get("rationale"), Organisation: v.Get("organisation"),
 		Question: v.Get("question"), Advice: v.Get("advice"), CareAssessment: v.Get("care_assessment"), Risk: v.Get("risk"),
-		ActionTaken: yesNo(v, "action_taken"), RiskOutcome: v.Get("risk_outcome"), Summary: v.Get("summary"),
+		ActionTaken: yesNo(v, "action_taken"), RiskOutcome: v.Get("risk_outcome"), SARReferral: yesNo(v, "sar_referral"), Summary: v.Get("summary"),
 		MSPOutcomes: v.Get("msp_outcomes"), FeedbackGiven: yesNo(v, "feedback_given"), SendBack: v.Get("send_back") == "yes",
 		Reason: v.Get("reason"), ToEstablish: v.Get("to_establishment"), ReceivingLA: v.Get("receiving_la"),
 	}
@@ -422,7 +423,7 @@ func inputFromForm(v url.Values) safeguard.Input {
 func actionFieldOrder(path string) []string {
 	order := []string{path + "."}
 	for _, f := range []string{"note", "decision", "rationale", "organisation", "question", "advice", "care_assessment", "risk", "action_taken",
-		"risk_outcome", "summary", "msp_outcomes", "feedback_given", "reason", "to_establishment", "receiving_la", "release_date"} {
+		"risk_outcome", "sar_referral", "summary", "msp_outcomes", "feedback_given", "reason", "to_establishment", "receiving_la", "release_date"} {
 		order = append(order, path+"."+f)
 	}
 	return order
