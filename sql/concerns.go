@@ -130,6 +130,9 @@ func (db *DB) RecordRaise(ctx context.Context, c NewConcern) error {
 				return err
 			}
 		}
+		if err := db.countForSAC(ctx, tx, c.Reference, nil); err != nil {
+			return err
+		}
 		detail, _ := json.Marshal(map[string]any{"categories": c.Raise.Categories, "immediate_risk": c.Raise.ImmediateRisk})
 		if err := db.addEvent(ctx, tx, c.Reference, "raised", c.RaisedAt, "raised", &c.RaisedBy, c.Establishment, detail); err != nil {
 			return err

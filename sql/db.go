@@ -143,7 +143,15 @@ func (db *DB) migrations() (*goose.Provider, error) {
 	if db.Dialect == SQLite {
 		dialect = goose.DialectSQLite3
 	}
-	p, err := goose.NewProvider(dialect, db.DB.DB, sub)
+	// 14 fills sac_counts (made by 00013) from the concerns already recorded: the counting is
+	// Go's (saccounts.go), the same that keeps them as concerns are recorded.
+	sacCounts := goose.NewGoMigration(14,
+		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return db.rebuildSACCounts(ctx, tx) }},
+		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM sac_counts`)
+			return err
+		}})
+	p, err := goose.NewProvider(dialect, db.DB.DB, sub, goose.WithGoMigrations(sacCounts))
 	if err != nil {
 		return nil, fmt.Errorf("sql: migrations: %w", err)
 	}

@@ -39,6 +39,10 @@ func (db *DB) RecordChange(ctx context.Context, r ChangeRecord) error {
 		if seen > 0 {
 			return nil // recorded by an earlier attempt
 		}
+		before, err := db.sacFactsOf(ctx, tx, r.Reference)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET stage = ?, establishment = ?, host_la = ?, updated_at = ? WHERE reference = ?`),
 			ch.Stage, ch.Establishment, ch.HostLA, at, r.Reference)
 		if err != nil {
@@ -60,6 +64,9 @@ func (db *DB) RecordChange(ctx context.Context, r ChangeRecord) error {
 			if err := db.saveContribution(ctx, tx, r.Reference, c, ch); err != nil {
 				return err
 			}
+		}
+		if err := db.countForSAC(ctx, tx, r.Reference, before); err != nil {
+			return err
 		}
 		actor := ch.ActorID
 		if err := db.addEvent(ctx, tx, r.Reference, r.EventKey, at, ch.Event, &actor, ch.ActorOrg, detail); err != nil {
@@ -84,13 +91,17 @@ func (db *DB) recordOutcome(ctx context.Context, tx *sqlx.Tx, ref string, ch *sa
 	switch ch.Action {
 	case safeguard.ActionFindings:
 		taken, _ := ch.Detail["action_taken"].(bool)
-		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET risk_finding = ?, action_taken = ?, risk_outcome = ?, concluded_at = ? WHERE reference = ?`),
-			str("risk"), taken, str("risk_outcome"), at, ref)
+		var sar any
+		if v, ok := ch.Detail["sar_referral"].(bool); ok {
+			sar = v
+		}
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET risk_finding = ?, action_taken = ?, risk_outcome = ?, sar_referral = ?, concluded_at = ? WHERE reference = ?`),
+			str("risk"), taken, str("risk_outcome"), sar, at, ref)
 	case safeguard.ActionProposeClosure:
 		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET msp_outcome = ? WHERE reference = ?`), str("msp_outcomes"), ref)
 	case safeguard.ActionReopen:
 		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE concerns SET risk_finding = NULL, action_taken = NULL, risk_outcome = NULL,
-			concluded_at = NULL, msp_outcome = NULL WHERE reference = ?`), ref)
+			sar_referral = NULL, concluded_at = NULL, msp_outcome = NULL WHERE reference = ?`), ref)
 	}
 	return err
 }

@@ -23,148 +23,110 @@ var (
 	london  = england.Location()
 )
 
-// group is one row of a GROUP BY: the value (NULL when unrecorded) and how many.
-type group struct {
-	Value sql.NullString `db:"v"`
-	N     int            `db:"n"`
-}
-
 // SACReport counts the concerns in scope for the Safeguarding Adults Collection–aligned return:
 // those raised in the period (SG1, SG2a, SG2b, SG3, SG4 asked, custody) and those whose
-// enquiry concluded (findings recorded) in the period (SG2c, SG4 outcomes). A concern is
+// enquiry concluded (findings recorded) in the period (SG2c, SG4 outcomes, SG5). A concern is
 // counted once, under the establishment and host LA where it was raised, even if it was
-// transferred since.
+// transferred since. The counts kept in sac_counts answer (saccounts.go), unless the reader's
+// scope leaves out a concern they would count; then the concerns are counted directly.
 func (db *DB) SACReport(ctx context.Context, scope safeguard.Scope, p safeguard.Period) (*safeguard.SACReport, error) {
+	kept, err := db.sacCountsServe(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sacRaw
+	if kept {
+		rows, err = db.sacFromCounts(ctx, scope, p)
+	} else {
+		rows, err = db.sacCounted(ctx, scope, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sacReportOf(scope, p, rows), nil
+}
+
+// sacReportOf maps raw counts onto the return.
+func sacReportOf(scope safeguard.Scope, p safeguard.Period, rows []sacRaw) *safeguard.SACReport {
 	label := "national"
 	if !scope.All {
 		label = scope.Org
 	}
 	rep := safeguard.NewSACReport(p, label)
+	for _, r := range rows {
+		addSACCell(rep, r.Measure, r.Value.String, r.N)
+	}
+	return rep
+}
+
+// sacRaw is a raw count of the return: a measure (addSACCell's names), the value as the column
+// holds it (NULL for unrecorded), and how many concerns.
+type sacRaw struct {
+	Measure string         `db:"measure"`
+	Value   sql.NullString `db:"value"`
+	N       int            `db:"n"`
+}
+
+// sacCounted counts the return's raw cells from the concerns themselves, with the scope inside
+// the queries: for a scope the kept counts cannot answer, and the reference the kept counts are
+// tested against.
+func (db *DB) sacCounted(ctx context.Context, scope safeguard.Scope, p safeguard.Period) ([]sacRaw, error) {
 	where, sargs := scopeClause(scope)
-	raised := "c.raised_at >= ? AND c.raised_at < ? AND " + where
 	rargs := append([]any{p.Start.UTC(), p.End.UTC()}, sargs...)
 	concluded := "c.concluded_at >= ? AND c.concluded_at < ? AND " + where
 	cargs := append([]any{p.Start.UTC(), p.End.UTC()}, sargs...)
-
-	// by counts concerns grouped by one expression and adds each group to the cell that
-	// mapping names.
-	by := func(expr, cond string, args []any, table, measure string, mapping func(v sql.NullString) string) error {
-		var rows []group
-		if err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT `+expr+` AS v, COUNT(*) AS n FROM concerns c WHERE `+cond+` GROUP BY `+expr), args...); err != nil {
-			return err
-		}
-		for _, g := range rows {
-			rep.Add(table, measure, mapping(g.Value), g.N)
-		}
-		return nil
-	}
-	orNotKnown := func(v sql.NullString) string {
-		if !v.Valid || v.String == "" {
-			return "not_known"
-		}
-		return v.String
-	}
-	yesNo := func(v sql.NullString) string {
-		switch v.String {
-		case "1", "true":
-			return "yes"
-		case "0", "false":
-			return "no"
-		}
-		return "not_known"
-	}
-	plain := func(v sql.NullString) string { return v.String }
 
 	// Raised in the period: the concerns in scope are read once, through the covering index
 	// concerns_report_raised and one probe of concern_orgs each, into a materialised set that
 	// every measure then groups (a UNION ALL of one GROUP BY per measure). Each measure reading
 	// the period itself would repeat the range and the scope's probes for each of them.
-	raisedMeasures := []struct {
-		table, measure, col, cond string
-		mapping                   func(sql.NullString) string
-	}{
-		{"SG1", "age_band", "age_band", "", orNotKnown},
-		{"SG1", "gender", "gender", "", orNotKnown},
-		{"SG1", "ethnicity", "ethnicity", "", func(v sql.NullString) string { return safeguard.EthnicGroup(v.String) }},
-		{"SG1", "primary_support_reason", "support_reason", "", orNotKnown},
-		{"SG1", "autism", "autism", "", yesNo},
-		{"SG2b", "location_of_risk", "location_of_risk", "", func(v sql.NullString) string { return safeguard.SACLocation(orNotKnown(v)) }},
-		{"SG2b", "source_of_risk", "source_of_risk", "", orNotKnown},
-		{"SG3", "lacked_capacity", "lacked_capacity", "", orNotKnown},
-		{"SG3", "support_if_lacked_capacity", "advocacy", "lacked_capacity = 'yes'", orNotKnown},
-		{"SG4", "outcomes_asked", "msp_asked", "", orNotKnown},
-	}
 	var branches []string
-	for i, m := range raisedMeasures {
+	for _, m := range []struct{ col, cond string }{
+		{"age_band", ""}, {"gender", ""}, {"ethnicity", ""}, {"support_reason", ""}, {"autism", ""},
+		{"location_of_risk", ""}, {"source_of_risk", ""}, {"lacked_capacity", ""}, {"advocacy", "lacked_capacity = 'yes'"},
+		{"msp_asked", ""},
+	} {
 		where := ""
 		if m.cond != "" {
 			where = " WHERE " + m.cond
 		}
-		branches = append(branches, `SELECT `+strconv.Itoa(i)+` AS m, `+m.col+` AS v, COUNT(*) AS n FROM s`+where+` GROUP BY `+m.col)
+		branches = append(branches, `SELECT '`+m.col+`' AS measure, `+m.col+` AS value, COUNT(*) AS n FROM s`+where+` GROUP BY `+m.col)
 	}
-	const (
-		measureCategory = -1 // SG2a: one row per type of risk of each concern
-		measureCustody  = -2 // establishment raised at, stage now, moved since
-	)
 	branches = append(branches,
-		`SELECT `+strconv.Itoa(measureCategory)+` AS m, cc.category AS v, COUNT(*) AS n FROM s JOIN concern_categories cc ON cc.reference = s.reference GROUP BY cc.category`,
-		`SELECT `+strconv.Itoa(measureCustody)+` AS m, est || ':' || stage || ':' || CAST(moved AS TEXT) AS v, COUNT(*) AS n FROM s GROUP BY est, stage, moved`)
-	var raisedRows []struct {
-		M int            `db:"m"`
-		V sql.NullString `db:"v"`
-		N int            `db:"n"`
-	}
-	err := db.SelectContext(ctx, &raisedRows, db.Rebind(`WITH s AS MATERIALIZED (
+		`SELECT 'category' AS measure, cc.category AS value, COUNT(*) AS n FROM s JOIN concern_categories cc ON cc.reference = s.reference GROUP BY cc.category`,
+		`SELECT 'custody' AS measure, est || ':' || stage || ':' || CAST(moved AS TEXT) AS value, COUNT(*) AS n FROM s GROUP BY est, stage, moved`)
+	var out []sacRaw
+	err := db.SelectContext(ctx, &out, db.Rebind(`WITH s AS MATERIALIZED (
 			SELECT c.reference, c.age_band, c.gender, c.ethnicity, c.support_reason, `+db.boolText("c.autism")+` AS autism,
 				c.location_of_risk, c.source_of_risk, c.lacked_capacity, c.advocacy, c.msp_asked, c.stage,
 				COALESCE(c.raised_establishment, c.establishment) AS est,
 				CASE WHEN c.establishment <> COALESCE(c.raised_establishment, c.establishment) THEN 1 ELSE 0 END AS moved
-			FROM concerns c WHERE `+raised+`)
+			FROM concerns c WHERE c.raised_at >= ? AND c.raised_at < ? AND `+where+`)
 		`+strings.Join(branches, "\n\t\tUNION ALL ")), rargs...)
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range raisedRows {
-		switch {
-		case g.M == measureCategory:
-			rep.Add("SG2a", "type_of_risk", plain(g.V), g.N)
-		case g.M == measureCustody:
-			parts := strings.SplitN(g.V.String, ":", 3)
-			if len(parts) != 3 {
-				continue
-			}
-			addCustody(rep, parts[0], safeguard.Stage(parts[1]), parts[2] == "1", g.N)
-		case g.M >= 0 && g.M < len(raisedMeasures):
-			m := raisedMeasures[g.M]
-			rep.Add(m.table, m.measure, m.mapping(g.V), g.N)
-			if g.M == 0 {
-				rep.Raised += g.N // every concern has one age band, known or not
-			}
-		}
-	}
 
-	// Concluded in the period: few rows, read through concerns_report_concluded.
-	if err := db.GetContext(ctx, &rep.Concluded, db.Rebind(`SELECT COUNT(*) FROM concerns c WHERE `+concluded), cargs...); err != nil {
+	// Concluded in the period: read through concerns_report_concluded.
+	var concludedN int
+	if err := db.GetContext(ctx, &concludedN, db.Rebind(`SELECT COUNT(*) FROM concerns c WHERE `+concluded), cargs...); err != nil {
 		return nil, err
 	}
-	steps := []struct {
-		expr, cond     string
-		table, measure string
-		mapping        func(sql.NullString) string
-	}{
-		{"c.risk_finding || ':' || " + db.boolText("c.action_taken"), concluded, "SG2c", "action_and_result", func(v sql.NullString) string {
-			risk, taken, _ := strings.Cut(v.String, ":")
-			return safeguard.ActionAndResult(risk, taken == "1" || taken == "true")
-		}},
-		{"c.risk_outcome", concluded + " AND c.risk_finding = 'identified' AND c.action_taken AND c.risk_outcome IS NOT NULL", "SG2c", "risk_outcome", plain},
-		{"c.msp_outcome", concluded + " AND c.msp_outcome IN ('fully', 'partially', 'not_achieved')", "SG4", "outcomes_achieved", plain},
-	}
-	for _, s := range steps {
-		if err := by(s.expr, s.cond, cargs, s.table, s.measure, s.mapping); err != nil {
+	out = append(out, sacRaw{Measure: "concluded", N: concludedN})
+	for _, s := range []struct{ measure, expr, cond string }{
+		{"action_and_result", "c.risk_finding || ':' || " + db.boolText("c.action_taken"), concluded},
+		{"risk_outcome", "c.risk_outcome", concluded + " AND c.risk_finding = 'identified' AND c.action_taken AND c.risk_outcome IS NOT NULL"},
+		{"msp_outcome", "c.msp_outcome", concluded + " AND c.msp_outcome IN ('fully', 'partially', 'not_achieved')"},
+		{"sar_referral", db.boolText("c.sar_referral"), concluded},
+	} {
+		var rows []sacRaw
+		if err := db.SelectContext(ctx, &rows, db.Rebind(`SELECT '`+s.measure+`' AS measure, `+s.expr+` AS value, COUNT(*) AS n
+			FROM concerns c WHERE `+s.cond+` GROUP BY `+s.expr), cargs...); err != nil {
 			return nil, err
 		}
+		out = append(out, rows...)
 	}
-	return rep, nil
+	return out, nil
 }
 
 // addCustody adds n concerns raised at est, now at stage and moved or not since, to the custody

@@ -66,6 +66,8 @@ func TestSACReportCountsTheYearByHand(t *testing.T) {
 			"SG4/outcomes_asked/asked_outcomes_expressed": 2, "SG4/outcomes_asked/asked_none_expressed": 1,
 			"SG4/outcomes_asked/not_asked": 1,
 			"SG4/outcomes_achieved/fully":  1,
+			// Neither A's findings nor C's said whether the case went to the Board for a review.
+			"SG5/review_referral/not_recorded": 2,
 			// C is counted where it was raised (WYI), as transferred out, and not at WDI.
 			"custody/LEI/raised": 2, "custody/LEI/prison_led": 1, "custody/LEI/handed_over": 1,
 			"custody/WYI/raised": 1, "custody/WYI/prison_led": 1, "custody/WYI/transferred_out": 1,

@@ -67,21 +67,24 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 			ref := fmt.Sprintf("SG-%s-SEED-%07d", est, o.First+i)
 			at := o.Until.Add(-span + time.Duration(float64(span)*float64(i)/float64(o.Concerns))).UTC().Truncate(time.Second)
 			stage := pick(stages)
-			var risk, outcome, msp, concluded any
+			var risk, outcome, msp, concluded, sar any
 			var taken any
 			if stage == "closure" || stage == "closed" {
-				risk, taken, concluded = pick([]string{"identified", "identified", "inconclusive", "not_identified"}), rng.IntN(3) > 0, at.Add(time.Duration(5+rng.IntN(25))*24*time.Hour)
+				risk, taken, concluded = pick([]string{"identified", "identified", "inconclusive", "not_identified", "ceased_at_request"}), rng.IntN(3) > 0, at.Add(time.Duration(5+rng.IntN(25))*24*time.Hour)
+				if rng.IntN(4) > 0 {
+					sar = rng.IntN(50) == 0
+				}
 				if risk == "identified" && taken == true {
 					outcome = pick([]string{"removed", "reduced", "remains"})
 				}
 				msp = pick([]string{"fully", "partially", "not_achieved", "not_asked"})
 			}
-			concerns = append(concerns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			concerns = append(concerns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			cargs = append(cargs, ref, est, la, stage, o.RaisedBy, at, at, fmt.Sprintf("A%04dBC", i%10000), "seeded person", false, `{"seeded":true}`,
 				est, la, pick(ages), pick(safeguard.Genders), pick(ethnicities), pick(reasons), rng.IntN(10) == 0,
 				pick([]string{"custody", "custody", "custody", "community", "other"}), pick(safeguard.SourcesOfRisk),
 				pick(safeguard.CapacityAnswers), pick(safeguard.AdvocacySupport), pick([]string{"asked_outcomes_expressed", "asked_none_expressed", "not_asked"}),
-				risk, taken, outcome, concluded, msp)
+				risk, taken, outcome, concluded, msp, sar)
 			orgs = append(orgs, "(?, ?, 'establishment', ?)", "(?, ?, 'host_la', ?)")
 			oargs = append(oargs, ref, est, at, ref, la, at)
 			for _, c := range rng.Perm(len(cats))[:1+rng.IntN(3)] {
@@ -124,7 +127,7 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 				{`INSERT INTO concerns (reference, establishment, host_la, stage, raised_by, raised_at, updated_at, subject_prison_number,
 					subject_name_lower, immediate_risk, details, raised_establishment, raised_host_la, age_band, gender, ethnicity,
 					support_reason, autism, location_of_risk, source_of_risk, lacked_capacity, advocacy, msp_asked, risk_finding,
-					action_taken, risk_outcome, concluded_at, msp_outcome) VALUES `, concerns, cargs},
+					action_taken, risk_outcome, concluded_at, msp_outcome, sar_referral) VALUES `, concerns, cargs},
 				{`INSERT INTO concern_orgs (reference, org_code, relation, raised_at) VALUES `, orgs, oargs},
 				{`INSERT INTO concern_categories (reference, category) VALUES `, categories, kargs},
 				{`INSERT INTO clocks (reference, id, name, org_code, started_at, due_at, state, step, ended_at, paused_seconds, working_days, met_on_time) VALUES `, clocks, clargs},
@@ -142,7 +145,8 @@ func (db *DB) Seed(ctx context.Context, o SeedOptions) error {
 			o.Progress(start+n, o.Concerns)
 		}
 	}
-	return nil
+	// The rows went in without RecordRaise, so the SAC return's kept counts are made afresh.
+	return db.RebuildSACCounts(ctx)
 }
 
 func safeguardDays(n int) calendar.Offset { return calendar.WorkingDays(n) }
