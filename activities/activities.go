@@ -135,6 +135,37 @@ func (a *Activities) DeliverMail(ctx context.Context, key string) error {
 	return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxSent, "")
 }
 
+// DeliverMailBatch delivers the outbox messages stored under keys, each as DeliverMail does:
+// once, a message already sent, held or failed left alone. One activity for all of a step's mail
+// (a raise's notification and confirmation) costs the engine one activity and one workflow task
+// instead of one per message. Every key is tried even when an earlier one failed. If any failed
+// for now, the activity fails retryably and its retry sends only what is still pending; if the
+// rest went but some were refused for good (marked failed), it fails without retrying.
+func (a *Activities) DeliverMailBatch(ctx context.Context, keys []string) error {
+	var again, refused []error
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return err // out of time: the retry carries on with what is still pending
+		}
+		err := a.DeliverMail(ctx, key)
+		var app *temporal.ApplicationError
+		switch {
+		case err == nil:
+		case errors.As(err, &app) && app.NonRetryable():
+			refused = append(refused, fmt.Errorf("%s: %w", key, err))
+		default:
+			again = append(again, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	switch {
+	case len(again) > 0:
+		return errors.Join(again...)
+	case len(refused) > 0:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%d of %d messages not delivered", len(refused), len(keys)), "mail_permanent", errors.Join(refused...))
+	}
+	return nil
+}
+
 // messageID derives a stable Message-ID from the outbox key, without the key's text.
 func messageID(key string) string { return shortHash(key) + "@safeguard" }
 
