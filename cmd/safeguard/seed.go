@@ -18,7 +18,8 @@ const seedSynopsis = `seed --concerns N [--establishments LEI,WDI] [--days 365] 
 Writes N realistic concerns straight into the configured database (sql.DB.Seed, docs/reports.md):
 spread over the days before now at the establishments given (default: every prison with a host
 LA), with their organisations, types of risk, reporting columns and clocks, most met and some
-running past due. It is for measuring the reports and the overdue list, never for a live
+running past due; then it recounts the SAC return's kept counts (sac_counts) from every
+concern in the database. It is for measuring the reports and the overdue list, never for a live
 service: the seeded concerns have no Temporal workflows, so no timer fires, no mail is sent and
 no action can be taken on them. It refuses a database that already holds concerns unless
 --force is given. Run "safeguard migrate" first.`
