@@ -4,7 +4,9 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -55,6 +57,18 @@ var a *activities.Activities
 // lifecycle. Workflows started before it replay the first version's path.
 const lifecycleVersion = "lifecycle"
 
+// fewerTasksVersion marks the change to fewer engine round trips per raise, action and rung:
+// the recording activities (RecordRaise, ApplyChange, FireStep, PendingMail) run as local
+// activities inside the workflow task that needs them, a step's mail goes in one
+// DeliverMailBatch activity instead of one DeliverMail per message, and search attributes are
+// upserted only when they change (a raise's are set with the start, StartSearchAttributes).
+// Workflows started before it replay the lifecycle's path above.
+//
+// It is asked before lifecycleVersion, so a new workflow records one version marker (each
+// GetVersion also upserts TemporalChangeVersion, a visibility write), and a workflow started
+// before it, replaying, gets DefaultVersion here and then its own lifecycle marker.
+const fewerTasksVersion = "fewer-tasks"
+
 // Concern is the workflow of one concern. It records the concern (the row exists only because
 // the workflow does, and the workflow's first act is to write it, so neither is ever without
 // the other), delivers its notifications, and then carries the lifecycle: each action is an
@@ -68,6 +82,10 @@ func Concern(ctx workflow.Context, in ConcernInput) error {
 	w.cal = calendar.EnglandAndWales()
 	if err := w.setup(ctx); err != nil {
 		return err
+	}
+	if workflow.GetVersion(ctx, fewerTasksVersion, workflow.DefaultVersion, 1) == 1 {
+		w.fewerTasks = true // implies the lifecycle
+		return w.run(ctx)
 	}
 	if workflow.GetVersion(ctx, lifecycleVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return w.runFirstVersion(ctx)
@@ -84,6 +102,9 @@ type concern struct {
 	changed  workflow.Channel // an Update changed the state: look at the timers again
 	busy     bool             // an Update is persisting its change
 	sending  int              // deliveries in flight
+	// fewerTasks: started at fewerTasksVersion or later (local recording activities, one
+	// delivery activity per batch of mail, search attributes upserted only when they change).
+	fewerTasks bool
 }
 
 // due is the concern's scheduler: when a clock started at start falls due under its policy.
@@ -142,9 +163,9 @@ func (w *concern) act(ctx workflow.Context, cmd safeguard.Command) (*safeguard.C
 	}
 	info := workflow.GetCurrentUpdateInfo(ctx)
 	var res activities.ChangeApplied
-	err = workflow.ExecuteActivity(w.recordOptions(ctx), a.ApplyChange, activities.ChangeInput{
+	err = w.record(ctx, a.ApplyChange, activities.ChangeInput{
 		Reference: w.in.Reference, EventKey: "update/" + info.ID, Change: ch,
-	}).Get(ctx, &res)
+	}, &res)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +205,44 @@ func (w *concern) recordOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
 	})
+}
+
+// localRecordTimeout is how long a recording may run as a local activity, retries included,
+// before the server takes over its retries. A local activity holds its workflow task open (the
+// SDK heartbeats the task every 8 s, three history events each time), so a long database outage
+// is left to an ordinary activity, which retries without adding to the history.
+const localRecordTimeout = 10 * time.Second
+
+// record runs one of the recording activities (idempotent SQL transactions; each returns what
+// SQL then holds) and decodes its result into out. Before fewerTasksVersion it is an ordinary
+// activity. From it, it is first a local activity: the worker runs it inside the workflow task
+// that asked for it and the result is a marker in that task's completion, so the raise, an
+// action or a rung costs no activity task and no extra workflow task. Run twice (a worker lost
+// before the task completed runs it again on replay), it writes nothing the second time. If it
+// still fails retryably after localRecordTimeout, the same activity is scheduled on the server,
+// with recordOptions' retries.
+func (w *concern) record(ctx workflow.Context, activity, in, out any) error {
+	if !w.fewerTasks {
+		return workflow.ExecuteActivity(w.recordOptions(ctx), activity, in).Get(ctx, out)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: localRecordTimeout,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
+	})
+	// A local activity is handed the workflow's own values, not a serialized copy as an
+	// activity is, and the workflow goes on changing its clocks: give it a copy.
+	in, err := copyOf(in)
+	if err != nil {
+		return err
+	}
+	err = workflow.ExecuteLocalActivity(lctx, activity, in).Get(ctx, out)
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	if err == nil || (errors.As(err, &app) && app.NonRetryable()) || errors.As(err, &canceled) || ctx.Err() != nil {
+		return err
+	}
+	workflow.GetLogger(ctx).Warn("recording handed to the server's retries", "error", err)
+	return workflow.ExecuteActivity(w.recordOptions(ctx), activity, in).Get(ctx, out)
 }
 
 // run carries the lifecycle: record (or take over the state of the previous run), then wait for
@@ -233,27 +292,38 @@ func (w *concern) start(ctx workflow.Context) error {
 		w.life = w.in.Continued
 		w.recorded = &safeguard.Concern{Reference: w.in.Reference}
 		var keys []string
-		if err := workflow.ExecuteActivity(w.recordOptions(ctx), a.PendingMail, w.in.Reference).Get(ctx, &keys); err != nil {
+		if err := w.record(ctx, a.PendingMail, w.in.Reference, &keys); err != nil {
 			return err
 		}
 		w.deliver(ctx, keys)
 		w.upsertSearchAttributes(ctx)
 		return nil
 	}
-	life := safeguard.NewLifecycle(w.in.Reference, w.in.Raise.Establishment, w.in.HostLA, w.in.RaisedBy, w.in.RaisedAt, w.due)
-	if w.in.Raise.AllegationAgainstStaff {
-		life.StaffAllegationAt = w.in.Raise.Establishment
-	}
+	life := w.newLifecycle()
 	in := w.in.RaiseInput
 	in.Clocks = life.Clocks
 	var rec activities.RaiseRecorded
-	if err := workflow.ExecuteActivity(w.recordOptions(ctx), a.RecordRaise, in).Get(ctx, &rec); err != nil {
+	if err := w.record(ctx, a.RecordRaise, in, &rec); err != nil {
 		return err
 	}
 	w.life, w.recorded = life, rec.Concern
 	w.deliver(ctx, rec.MailKeys)
 	w.upsertSearchAttributes(ctx)
 	return nil
+}
+
+// copyOf returns a deep copy of v, of the same type, through JSON (as the activity's input would
+// be sent): deterministic, and nothing in it shared with the workflow's state.
+func copyOf(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	p := reflect.New(reflect.TypeOf(v))
+	if err := json.Unmarshal(b, p.Interface()); err != nil {
+		return nil, err
+	}
+	return p.Elem().Interface(), nil
 }
 
 // continueAsNew hands the state to a fresh run once every Update and delivery has finished.
@@ -295,6 +365,10 @@ var deliveryOptions = workflow.ActivityOptions{
 // deliver sends each message in the background; the lifecycle does not wait for the relay.
 // A message refused for good is marked failed in the outbox by the activity.
 func (w *concern) deliver(ctx workflow.Context, keys []string) {
+	if w.fewerTasks {
+		w.deliverBatch(ctx, keys)
+		return
+	}
 	ctx = workflow.WithActivityOptions(ctx, deliveryOptions)
 	for _, key := range keys {
 		w.sending++
@@ -307,17 +381,79 @@ func (w *concern) deliver(ctx workflow.Context, keys []string) {
 	}
 }
 
-func (w *concern) upsertSearchAttributes(ctx workflow.Context) {
-	if !w.in.SearchAttributes || w.life == nil {
+// deliverBatch sends a step's messages in the background in one DeliverMailBatch activity,
+// which sends each key once and retries only what is still pending. Its timeout allows each
+// message the mail client's 10 s.
+func (w *concern) deliverBatch(ctx workflow.Context, keys []string) {
+	if len(keys) == 0 {
 		return
 	}
-	updates := []temporal.SearchAttributeUpdate{StageAttribute.ValueSet(string(w.life.Stage))}
-	var next time.Time
-	for _, c := range w.life.Clocks {
+	opts := deliveryOptions
+	opts.StartToCloseTimeout = 5*time.Second + time.Duration(len(keys))*10*time.Second
+	ctx = workflow.WithActivityOptions(ctx, opts)
+	w.sending++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { w.sending-- }()
+		if err := workflow.ExecuteActivity(ctx, a.DeliverMailBatch, keys).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("mail not delivered", "keys", len(keys), "first", keys[0], "error", err)
+		}
+	})
+}
+
+// attributeValues are the search attributes' values for a lifecycle: its stage and the earliest
+// due time among its counting clocks (zero: none).
+func attributeValues(life *safeguard.Lifecycle) (stage string, next time.Time) {
+	for _, c := range life.Clocks {
 		if c.Live() && (next.IsZero() || c.Due.Before(next)) {
 			next = c.Due
 		}
 	}
+	return string(life.Stage), next
+}
+
+// StartSearchAttributes are the search attributes of a newly raised concern, for the start
+// request (StartWorkflowOptions.TypedSearchAttributes), so that the workflow need not upsert
+// them in its first task: the stage and the next deadline as the workflow's first act will
+// set them, computed the same way from the same input. None without in.SearchAttributes. If
+// they differ from what the workflow computes, it upserts its own.
+func StartSearchAttributes(in ConcernInput) temporal.SearchAttributes {
+	if !in.SearchAttributes || in.Continued != nil {
+		return temporal.NewSearchAttributes()
+	}
+	w := &concern{in: in, cal: calendar.EnglandAndWales()}
+	if in.Policy == nil {
+		p := policy.Default()
+		w.in.Policy = &p
+	}
+	stage, next := attributeValues(w.newLifecycle())
+	updates := []temporal.SearchAttributeUpdate{StageAttribute.ValueSet(stage)}
+	if !next.IsZero() {
+		updates = append(updates, NextDeadlineAttribute.ValueSet(next))
+	}
+	return temporal.NewSearchAttributes(updates...)
+}
+
+// newLifecycle is a new concern's lifecycle, with its first clocks.
+func (w *concern) newLifecycle() *safeguard.Lifecycle {
+	life := safeguard.NewLifecycle(w.in.Reference, w.in.Raise.Establishment, w.in.HostLA, w.in.RaisedBy, w.in.RaisedAt, w.due)
+	if w.in.Raise.AllegationAgainstStaff {
+		life.StaffAllegationAt = w.in.Raise.Establishment
+	}
+	return life
+}
+
+// upsertSearchAttributes sets the stage and the next deadline. From fewerTasksVersion it does
+// so only when they differ from what the workflow already has (set with the start, or by an
+// earlier upsert): every upsert is a history event and a visibility write.
+func (w *concern) upsertSearchAttributes(ctx workflow.Context) {
+	if !w.in.SearchAttributes || w.life == nil {
+		return
+	}
+	stage, next := attributeValues(w.life)
+	if w.fewerTasks && hasAttributes(workflow.GetTypedSearchAttributes(ctx), stage, next) {
+		return
+	}
+	updates := []temporal.SearchAttributeUpdate{StageAttribute.ValueSet(stage)}
 	if next.IsZero() {
 		updates = append(updates, NextDeadlineAttribute.ValueUnset())
 	} else {
@@ -326,4 +462,17 @@ func (w *concern) upsertSearchAttributes(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
+}
+
+// hasAttributes reports whether sa already holds this stage and next deadline (zero: unset).
+func hasAttributes(sa temporal.SearchAttributes, stage string, next time.Time) bool {
+	s, ok := sa.GetKeyword(StageAttribute)
+	if !ok || s != stage {
+		return false
+	}
+	d, ok := sa.GetTime(NextDeadlineAttribute)
+	if next.IsZero() {
+		return !ok
+	}
+	return ok && d.Equal(next)
 }

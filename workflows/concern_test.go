@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/safeguard-project/safeguard"
 	"github.com/safeguard-project/safeguard/activities"
@@ -46,8 +49,8 @@ func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
 	env.RegisterActivity(&activities.Activities{})
 	recorded := &safeguard.Concern{Reference: "SG-LEI-2026-00001", Stage: safeguard.StageNotification}
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
-	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
-	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
+	// Both messages go in one activity (fewerTasksVersion), which sends each key once.
+	env.OnActivity(a.DeliverMailBatch, mock.Anything, []string{"k/host_la", "k/establishment"}).Return(nil).Once()
 	// These tests are about the raise: the ladder's steps, which fall due within the hour the
 	// test runs for (at once, now that input's fixed raise date is in the past), send nothing.
 	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
@@ -103,8 +106,7 @@ func TestAMessageRefusedForGoodDoesNotStopTheConcern(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"bad", "good"}}, nil)
-	env.OnActivity(a.DeliverMail, mock.Anything, "bad").Return(temporal.NewNonRetryableApplicationError("mail refused", "mail_permanent", nil)).Once()
-	env.OnActivity(a.DeliverMail, mock.Anything, "good").Return(nil).Once()
+	env.OnActivity(a.DeliverMailBatch, mock.Anything, []string{"bad", "good"}).Return(temporal.NewNonRetryableApplicationError("1 of 2 messages not delivered", "mail_permanent", nil)).Once()
 	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
 	env.ExecuteWorkflow(Concern, input())
@@ -113,4 +115,67 @@ func TestAMessageRefusedForGoodDoesNotStopTheConcern(t *testing.T) {
 	if err := env.GetWorkflowError(); !errors.As(err, &canceled) {
 		t.Errorf("a refused message ended the workflow: %v", err)
 	}
+}
+
+// From fewerTasksVersion RecordRaise is a local activity. A database away for longer than a
+// local activity may hold the workflow task (localRecordTimeout) hands the retries to the
+// server: the same activity, scheduled, until it succeeds. The Update waits for it throughout.
+func TestARecordingThatOutlastsTheLocalActivityIsRetriedByTheServer(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	start := env.Now()
+	calls := 0
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RaiseInput) (*activities.RaiseRecorded, error) {
+		calls++
+		if env.Now().Sub(start) < 30*time.Second {
+			return nil, errors.New("database unavailable")
+		}
+		return &activities.RaiseRecorded{Concern: &safeguard.Concern{Reference: "SG-LEI-2026-00001"}, MailKeys: []string{"k/host_la"}}, nil
+	})
+	env.OnActivity(a.DeliverMailBatch, mock.Anything, []string{"k/host_la"}).Return(nil).Once()
+	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
+	var local, scheduled int
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		if info.ActivityType.Name == "RecordRaise" {
+			local++
+		}
+	})
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "RecordRaise" {
+			scheduled++
+		}
+	})
+	var got updateResult
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(UpdateRaised, "raised", got.callbacks()) }, 0)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+
+	env.AssertExpectations(t)
+	if local == 0 || scheduled == 0 || local+scheduled != calls {
+		t.Errorf("RecordRaise ran %d times as a local activity and %d as an activity, want both", local, scheduled)
+	}
+	if calls < 5 {
+		t.Errorf("RecordRaise ran %d times, want retries until the database answered after 30s", calls)
+	}
+	if !got.done || got.err != nil || got.concern == nil {
+		t.Errorf("the Update answered %+v, want the concern once recorded", got)
+	}
+}
+
+// A concern started before fewerTasksVersion keeps the lifecycle's path: one DeliverMail
+// activity per message.
+func TestAConcernStartedBeforeFewerTasksDeliversEachMessageInItsOwnActivity(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
+	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()
+	env.OnActivity(a.DeliverMail, mock.Anything, "k/establishment").Return(nil).Once()
+	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+	env.AssertExpectations(t)
+	env.AssertNotCalled(t, "DeliverMailBatch", mock.Anything, mock.Anything)
 }

@@ -67,9 +67,9 @@ func (w *concern) fire(ctx workflow.Context, r *rung) error {
 	}
 	breached := !r.at.Before(c.Due)
 	var keys []string
-	err := workflow.ExecuteActivity(w.recordOptions(ctx), a.FireStep, activities.StepInput{
+	err := w.record(ctx, a.FireStep, activities.StepInput{
 		Reference: w.in.Reference, Clock: *c, Index: r.index, At: r.at, Breached: breached, Targets: targets,
-	}).Get(ctx, &keys)
+	}, &keys)
 	if err != nil {
 		return err
 	}

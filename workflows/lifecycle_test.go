@@ -100,6 +100,7 @@ type harness struct {
 	steps       []fired
 	changes     []activities.ChangeInput
 	delivered   []string
+	batches     int // DeliverMailBatch activities
 	nextID      int
 }
 
@@ -146,6 +147,14 @@ func newHarness(t *testing.T, raisedAt time.Time, p *policy.Policy) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.delivered = append(h.delivered, key)
+			return nil
+		}).Maybe()
+	h.env.OnActivity(a.DeliverMailBatch, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, keys []string) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.delivered = append(h.delivered, keys...)
+			h.batches++
 			return nil
 		}).Maybe()
 	return h
@@ -872,8 +881,9 @@ func TestSearchAttributesFollowTheStageAndTheNextDeadline(t *testing.T) {
 	}
 }
 
-func TestSearchAttributesAreUpdatedAfterEachRung(t *testing.T) {
+func TestSearchAttributesAreUpdatedAfterEachRungBeforeFewerTasks(t *testing.T) {
 	h := newHarness(t, wed, secondsPolicy(t))
+	h.env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.in.SearchAttributes = true
 	var stages []string
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
@@ -883,6 +893,55 @@ func TestSearchAttributesAreUpdatedAfterEachRung(t *testing.T) {
 	h.run(15 * time.Second)
 	if len(stages) != 3 { // the start, then the two rungs at 10s
 		t.Errorf("upserted %d times (%v), want 3", len(stages), stages)
+	}
+}
+
+// From fewerTasksVersion a rung that changes neither the stage nor the next deadline (a
+// reminder) upserts nothing, and a rung that breaches its clock (the deadline moves on to the
+// next counting clock's) upserts once.
+func TestSearchAttributesAreUpsertedOnlyWhenARungChangesThem(t *testing.T) {
+	h := newHarness(t, wed, secondsPolicy(t))
+	h.in.SearchAttributes = true
+	var got []upserted
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		u := upserted{at: h.env.Now()}
+		u.stage, _ = sa.GetKeyword(StageAttribute)
+		u.deadline, _ = sa.GetTime(NextDeadlineAttribute)
+		got = append(got, u)
+	}).Return(nil)
+	h.run(25 * time.Second)
+	if len(got) == 0 || !got[0].at.Equal(wed) || got[0].stage != "notification" || !got[0].deadline.Equal(wed.Add(20*time.Second)) {
+		t.Fatalf("upserted %+v, want the stage and the first due time at the start", got)
+	}
+	for _, u := range got[1:] {
+		if !u.at.Equal(wed.Add(20 * time.Second)) {
+			t.Errorf("upserted %+v at %s: the reminders at 10s change nothing, only the breach at 20s does", u, u.at.Sub(wed))
+		}
+	}
+	if len(h.steps) != 4 {
+		t.Errorf("fired %v, want two reminders and two overdue rungs", h.stepTrace())
+	}
+}
+
+// The start request carries the search attributes the workflow would upsert first, so a raise
+// upserts none.
+func TestARaiseStartedWithItsSearchAttributesUpsertsNone(t *testing.T) {
+	h := newHarness(t, wed, secondsPolicy(t))
+	h.in.SearchAttributes = true
+	h.env.SetTypedSearchAttributesOnStart(StartSearchAttributes(h.in))
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Maybe()
+	h.run(5 * time.Second)
+	h.env.AssertNumberOfCalls(t, "workflow.UpsertTypedSearchAttributes", 0)
+	if len(h.raises) != 1 {
+		t.Errorf("recorded %d raises, want 1", len(h.raises))
+	}
+	sa := StartSearchAttributes(h.in)
+	if stage, _ := sa.GetKeyword(StageAttribute); stage != "notification" || sa.Size() != 2 {
+		t.Errorf("start attributes %v, want the stage and the next deadline", sa.GetUntypedValues())
+	}
+	if StartSearchAttributes(ConcernInput{RaiseInput: h.in.RaiseInput}).Size() != 0 {
+		t.Error("start attributes without SearchAttributes, want none")
 	}
 }
 
@@ -988,6 +1047,7 @@ func TestAContinuedRunFiresARungThatFellDueDuringTheHandover(t *testing.T) {
 // deliver, wait; no ladder and no actions.
 func TestAConcernStartedBeforeTheLifecycleKeepsTheFirstVersionsPath(t *testing.T) {
 	h := newHarness(t, wed, nil)
+	h.env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion(lifecycleVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	ack := h.act(time.Hour, leedsLA, safeguard.ActionAcknowledge, safeguard.Input{}, nil)
 	h.run(30 * 24 * time.Hour)
