@@ -120,6 +120,10 @@ func (s *Server) startConcern(ctx context.Context, in workflows.ConcernInput) (*
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// The stage and next deadline go with the start, so the workflow need not upsert them
+		// in its first task (a history event and a visibility write fewer per raise). They
+		// hold no personal data: Temporal stores search attributes unencrypted.
+		TypedSearchAttributes: workflows.StartSearchAttributes(in),
 	}, workflows.Concern, in)
 	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
