@@ -8,7 +8,8 @@ import (
 )
 
 // TestReplayRecordedHistories replays every history recorded from earlier versions of the
-// workflow (cmd/safeguard: go test -run TestRecordHistory -record-history=NAME) against the
+// workflow (raised-v0 by cmd/safeguard's TestRecordHistory, before payloads were sealed; later ones by
+// TestRecordHistoryFromInstance, record_test.go, which opens them) against the
 // code as it is now. A change that would break a running concern's workflow fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
