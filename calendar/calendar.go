@@ -22,11 +22,15 @@ type Calendar struct {
 	loc *time.Location
 }
 
+// londonZone loads Europe/London once per process: every concern workflow makes a calendar,
+// and a zone loaded afresh for each held 48 MiB at 10,000 cached workflows (docs/performance.md).
+var londonZone = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/London") })
+
 // EnglandAndWales returns the calendar of England and Wales bank holidays in
 // Europe/London. It panics only if Europe/London cannot be loaded, which the
 // embedded time/tzdata rules out.
 func EnglandAndWales() *Calendar {
-	loc, err := time.LoadLocation("Europe/London")
+	loc, err := londonZone()
 	if err != nil {
 		panic(fmt.Sprintf("calendar: loading Europe/London: %v", err))
 	}
