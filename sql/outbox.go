@@ -66,10 +66,14 @@ func (db *DB) PendingMail(ctx context.Context, ref, prefix string) ([]string, er
 	return keys, err
 }
 
-// ClaimForSending counts an attempt on a pending message. It returns false if the message is no
-// longer pending (sent, held or failed by an earlier attempt), in which case nothing must be sent.
-func (db *DB) ClaimForSending(ctx context.Context, key string) (bool, error) {
-	res, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET attempts = attempts + 1 WHERE key = ? AND status = ?`), key, OutboxPending)
+// ClaimForSending claims a pending message for one sender, for lease, and counts the attempt.
+// It returns false if the message is no longer pending (sent, held or failed by an earlier
+// attempt) or another sender's claim on it has not lapsed: then nothing must be sent. Two
+// senders racing for one message get one true between them (one UPDATE of one row).
+func (db *DB) ClaimForSending(ctx context.Context, key string, lease time.Duration) (bool, error) {
+	now := db.Now().UTC().Truncate(time.Microsecond)
+	res, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET attempts = attempts + 1, claimed_until = ?
+		WHERE key = ? AND status = ? AND (claimed_until IS NULL OR claimed_until <= ?)`), now.Add(lease), key, OutboxPending, now)
 	if err != nil {
 		return false, err
 	}
@@ -77,15 +81,35 @@ func (db *DB) ClaimForSending(ctx context.Context, key string) (bool, error) {
 	return n == 1, err
 }
 
+// RetryLater records a temporary failure of a pending message: its claim is released and it is
+// not due again for wait.
+func (db *DB) RetryLater(ctx context.Context, key, lastError string, wait time.Duration) error {
+	at := db.Now().UTC().Truncate(time.Microsecond).Add(wait)
+	_, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET last_error = ?, claimed_until = NULL, next_attempt_at = ? WHERE key = ? AND status = ?`),
+		lastError, at, key, OutboxPending)
+	return err
+}
+
+// DueMail returns up to limit pending messages that are due (never tried, or past their
+// backoff) and that no sender holds, oldest first.
+func (db *DB) DueMail(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	now := db.Now().UTC().Truncate(time.Microsecond)
+	var msgs []OutboxMessage
+	err := db.SelectContext(ctx, &msgs, db.Rebind(`SELECT `+outboxColumns+` FROM outbox
+		WHERE status = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND (claimed_until IS NULL OR claimed_until <= ?)
+		ORDER BY id LIMIT ?`), OutboxPending, now, now, limit)
+	return msgs, err
+}
+
 // SetOutboxStatus records what became of a message: sent (with the time), held, failed or still
-// pending after a temporary failure (with the error).
+// pending after a temporary failure (with the error). Any claim on it is released.
 func (db *DB) SetOutboxStatus(ctx context.Context, key, status, lastError string) error {
 	var sentAt *time.Time
 	if status == OutboxSent {
 		now := db.Now()
 		sentAt = &now
 	}
-	_, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET status = ?, last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?`),
+	_, err := db.ExecContext(ctx, db.Rebind(`UPDATE outbox SET status = ?, last_error = ?, sent_at = COALESCE(?, sent_at), claimed_until = NULL WHERE key = ?`),
 		status, lastError, sentAt, key)
 	return err
 }

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,9 +18,15 @@ func outboxMessage(t *testing.T, db *DB, key string) *OutboxMessage {
 	return m
 }
 
+// claim claims key with a lease that lapses at once, as if each claimant finished before the next.
 func claim(t *testing.T, db *DB, key string) bool {
 	t.Helper()
-	ok, err := db.ClaimForSending(ctx, key)
+	return claimFor(t, db, key, 0)
+}
+
+func claimFor(t *testing.T, db *DB, key string, lease time.Duration) bool {
+	t.Helper()
+	ok, err := db.ClaimForSending(ctx, key, lease)
 	if err != nil {
 		t.Fatalf("ClaimForSending(%s): %v", key, err)
 	}
@@ -69,6 +76,115 @@ func TestClaimForSendingCountsAttemptsWhilePendingAndStopsOnceSentOrHeld(t *test
 	})
 }
 
+func TestClaimForSendingHoldsAMessageForOneSenderUntilItsLeaseLapses(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		key := raise(t, db, u, "LEI", raisedAt, nil) + "/raised/host_la"
+		clk := fixClock(db, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC))
+		if !claimFor(t, db, key, 30*time.Second) {
+			t.Fatal("first claim = false; want true")
+		}
+		if claimFor(t, db, key, 30*time.Second) {
+			t.Error("a second claim within the lease = true; want false (another sender holds it)")
+		}
+		clk.Add(29 * time.Second)
+		if claimFor(t, db, key, 30*time.Second) {
+			t.Error("a claim 29s into a 30s lease = true; want false")
+		}
+		clk.Add(time.Second)
+		if !claimFor(t, db, key, 30*time.Second) {
+			t.Error("a claim once the lease lapsed (a sender lost mid-send) = false; want true")
+		}
+		if m := outboxMessage(t, db, key); m.Attempts != 2 {
+			t.Errorf("attempts = %d; want 2 (refused claims do not count)", m.Attempts)
+		}
+		must(t, db.SetOutboxStatus(ctx, key, OutboxSent, ""))
+		clk.Add(time.Hour)
+		if claimFor(t, db, key, 30*time.Second) {
+			t.Error("a claim of a sent message = true; want false")
+		}
+	})
+}
+
+func TestClaimForSendingGivesARacedMessageToOneSender(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		key := raise(t, db, u, "LEI", raisedAt, nil) + "/raised/host_la"
+		const senders = 8
+		got := make(chan bool, senders)
+		errs := make(chan error, senders)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range senders {
+			go func() {
+				start.Wait()
+				ok, err := db.ClaimForSending(ctx, key, time.Minute)
+				got <- ok
+				errs <- err
+			}()
+		}
+		start.Done()
+		won := 0
+		for range senders {
+			if <-got {
+				won++
+			}
+			if err := <-errs; err != nil {
+				t.Errorf("claim: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of %d racing senders claimed the message; want exactly 1", won, senders)
+		}
+	})
+}
+
+func TestDueMailLeavesOutClaimedBackedOffAndSettledMessages(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		u := seed(t, db)
+		clk := fixClock(db, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC))
+		ref := raise(t, db, u, "LEI", raisedAt, nil)
+		la, est := ref+"/raised/host_la", ref+"/raised/establishment"
+		due := func() []string {
+			t.Helper()
+			msgs, err := db.DueMail(ctx, 10)
+			must(t, err)
+			var keys []string
+			for _, m := range msgs {
+				keys = append(keys, m.Key)
+				if m.Body == "" || m.Recipient == "" {
+					t.Errorf("due message %s came without its body or recipient", m.Key)
+				}
+			}
+			return keys
+		}
+		if got := due(); !slices.Equal(got, []string{la, est}) {
+			t.Fatalf("due = %v; want both, oldest first", got)
+		}
+		claimFor(t, db, la, 30*time.Second)
+		must(t, db.RetryLater(ctx, est, "421 try again later", 10*time.Second))
+		if got := due(); len(got) != 0 {
+			t.Errorf("due = %v; want none (one claimed, one backing off)", got)
+		}
+		clk.Add(10 * time.Second)
+		if got := due(); !slices.Equal(got, []string{est}) {
+			t.Errorf("due after the backoff = %v; want %v", got, []string{est})
+		}
+		clk.Add(20 * time.Second)
+		if got := due(); !slices.Equal(got, []string{la, est}) {
+			t.Errorf("due once the claim lapsed = %v; want both", got)
+		}
+		must(t, db.SetOutboxStatus(ctx, la, OutboxSent, ""))
+		must(t, db.SetOutboxStatus(ctx, est, OutboxHeld, ""))
+		if got := due(); len(got) != 0 {
+			t.Errorf("due = %v; want none once sent and held", got)
+		}
+		if got, err := db.DueMail(ctx, 1); err != nil || len(got) != 0 {
+			t.Errorf("DueMail = %v, %v", got, err)
+		}
+	})
+}
+
 func TestClaimForSendingStopsOnceFailed(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		u := seed(t, db)
@@ -89,7 +205,7 @@ func TestSetOutboxStatusSentRecordsWhenAndATemporaryFailureKeepsItPending(t *tes
 		key := raise(t, db, u, "LEI", raisedAt, nil) + "/raised/host_la"
 		clk := fixClock(db, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC))
 
-		must(t, db.SetOutboxStatus(ctx, key, OutboxPending, "421 try again later"))
+		must(t, db.RetryLater(ctx, key, "421 try again later", 0))
 		m := outboxMessage(t, db, key)
 		if m.Status != OutboxPending || m.LastError != "421 try again later" || m.SentAt != nil {
 			t.Errorf("after a temporary failure: %+v", *m)
