@@ -25,10 +25,13 @@ type Mailer interface {
 }
 
 // Activities holds what the activities need. Mailer is nil when the deployment has no SMTP
-// relay: mail then stays in the outbox, marked held, and is shown at /dev/mail.
+// relay: mail then stays in the outbox, marked held, and is shown at /dev/mail. Courier, when
+// set, is the worker process's running courier: the recording activities nudge it when they
+// put mail in the outbox, and the delivery activities send through it.
 type Activities struct {
 	DB      *sgsql.DB
 	Mailer  Mailer
+	Courier *Courier
 	BaseURL string
 	Logger  *slog.Logger
 }
@@ -85,6 +88,7 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 	if err != nil {
 		return nil, err
 	}
+	a.Courier.Nudge()
 	c, err := a.DB.FindConcern(ctx, safeguard.Scope{All: true}, in.Reference)
 	if err != nil {
 		return nil, err
@@ -96,43 +100,29 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 	return &RaiseRecorded{Concern: c, MailKeys: keys}, nil
 }
 
-// DeliverMail sends the outbox message stored under key, once. A message already sent, held or
-// failed is left alone, so a retry after a crash does not send it again. A temporary failure is
-// returned for Temporal to retry with backoff; a permanent one marks the message failed.
+// DeliverMail sends the outbox message stored under key, once, through the Courier's Deliver
+// (workflows from courierVersion leave their mail to the courier and do not call it). A message
+// already sent, held or failed is left alone, so a retry after a crash does not send it again.
+// A temporary failure, or another sender holding the message, is returned for Temporal to
+// retry; a message refused for good is marked failed and the error is not retried.
 func (a *Activities) DeliverMail(ctx context.Context, key string) error {
-	m, err := a.DB.OutboxMessage(ctx, key)
-	if err != nil {
-		return a.permanentIfDomain(err)
-	}
-	if m.Status != sgsql.OutboxPending {
+	_, err := a.courier().Deliver(ctx, key)
+	switch {
+	case err == nil:
 		return nil
-	}
-	switch {
-	case a.Mailer == nil:
-		return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxHeld, "no SMTP relay is configured (SMTP_URL is unset): shown at /dev/mail")
-	case m.Recipient == "":
-		a.Logger.Warn("mail held: organisation has no safeguarding inbox", "reference", m.Reference, "key", key)
-		return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxHeld, "the organisation has no safeguarding inbox: set one with 'safeguard org add'")
-	}
-	claimed, err := a.DB.ClaimForSending(ctx, key)
-	if err != nil || !claimed {
-		return err
-	}
-	err = a.Mailer.Send(ctx, messageID(key), mail.Message{To: m.Recipient, Subject: m.Subject, Body: m.Body})
-	switch {
 	case errors.Is(err, mail.ErrPermanent):
-		if serr := a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxFailed, err.Error()); serr != nil {
-			return serr
-		}
-		a.Logger.Error("mail refused for good", "reference", m.Reference, "key", key, "error", err)
 		return temporal.NewNonRetryableApplicationError("mail refused", "mail_permanent", err)
-	case err != nil:
-		if serr := a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxPending, err.Error()); serr != nil {
-			return serr
-		}
-		return err
 	}
-	return a.DB.SetOutboxStatus(ctx, key, sgsql.OutboxSent, "")
+	return a.permanentIfDomain(err)
+}
+
+// courier is the worker's courier, or, where none was given (tests), one over the same
+// database and mailer that is not running.
+func (a *Activities) courier() *Courier {
+	if a.Courier != nil {
+		return a.Courier
+	}
+	return &Courier{DB: a.DB, Mailer: a.Mailer, Logger: a.Logger}
 }
 
 // DeliverMailBatch delivers the outbox messages stored under keys, each as DeliverMail does:

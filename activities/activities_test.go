@@ -41,8 +41,14 @@ func (m *scriptedMailer) Send(_ context.Context, _ string, msg mail.Message) err
 // and returns the activities and the two outbox keys.
 func raised(t *testing.T, m Mailer, laInbox string) (*Activities, *sgsql.DB, []string) {
 	t.Helper()
+	return raisedOn(t, sqltest.SQLite(t), m, laInbox)
+}
+
+// raisedOn is raised on the database at dbURL.
+func raisedOn(t *testing.T, dbURL string, m Mailer, laInbox string) (*Activities, *sgsql.DB, []string) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sgsql.Open(ctx, sqltest.SQLite(t))
+	db, err := sgsql.Open(ctx, dbURL)
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
 	_, err = db.Migrate(ctx)

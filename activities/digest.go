@@ -49,7 +49,11 @@ func (a *Activities) WriteDigest(ctx context.Context, in DigestInput) ([]string,
 		}
 		msgs = append(msgs, sgsql.Mail{Key: prefix + shortHash(addr), Recipient: addr, Subject: r.Subject, Body: r.Body})
 	}
-	return a.DB.RecordDigest(ctx, prefix, msgs)
+	keys, err := a.DB.RecordDigest(ctx, prefix, msgs)
+	if err == nil && len(keys) > 0 {
+		a.Courier.Nudge()
+	}
+	return keys, err
 }
 
 // digestMail turns an organisation's counts into what its digest says: every clock that has

@@ -53,6 +53,9 @@ func (a *Activities) ApplyChange(ctx context.Context, in ChangeInput) (*ChangeAp
 	if err := a.DB.RecordChange(ctx, sgsql.ChangeRecord{Reference: in.Reference, EventKey: in.EventKey, Change: ch, Mail: msgs}); err != nil {
 		return nil, a.permanentIfDomain(err)
 	}
+	if len(msgs) > 0 {
+		a.Courier.Nudge()
+	}
 	c, err := a.DB.FindConcern(ctx, safeguard.Scope{All: true}, in.Reference)
 	if err != nil {
 		return nil, err
@@ -152,6 +155,9 @@ func (a *Activities) FireStep(ctx context.Context, in StepInput) ([]string, erro
 			"organisation": c.Org, "partner": c.Partner}})
 	if err != nil {
 		return nil, a.permanentIfDomain(err)
+	}
+	if len(msgs) > 0 {
+		a.Courier.Nudge()
 	}
 	return a.DB.PendingMail(ctx, in.Reference, prefix)
 }

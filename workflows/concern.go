@@ -69,6 +69,16 @@ const lifecycleVersion = "lifecycle"
 // before it, replaying, gets DefaultVersion here and then its own lifecycle marker.
 const fewerTasksVersion = "fewer-tasks"
 
+// courierVersion marks the change to mail delivered by the worker's courier
+// (activities.Courier) instead of by the workflow: the recording activities write the mail to
+// the outbox in their transaction and nudge the courier, and the workflow schedules no delivery
+// activity, so a raise, an action or a rung is one workflow task (docs/performance.md). It
+// implies fewerTasksVersion's changes. A continued run no longer asks for the pending mail
+// either: the courier sends whatever is pending, whichever run wrote it. It is asked first, as
+// fewerTasksVersion was before lifecycleVersion: a new workflow records this one marker, and one
+// started earlier gets DefaultVersion here and replays its own path.
+const courierVersion = "courier"
+
 // Concern is the workflow of one concern. It records the concern (the row exists only because
 // the workflow does, and the workflow's first act is to write it, so neither is ever without
 // the other), delivers its notifications, and then carries the lifecycle: each action is an
@@ -82,6 +92,10 @@ func Concern(ctx workflow.Context, in ConcernInput) error {
 	w.cal = calendar.EnglandAndWales()
 	if err := w.setup(ctx); err != nil {
 		return err
+	}
+	if workflow.GetVersion(ctx, courierVersion, workflow.DefaultVersion, 1) == 1 {
+		w.fewerTasks, w.courier = true, true
+		return w.run(ctx)
 	}
 	if workflow.GetVersion(ctx, fewerTasksVersion, workflow.DefaultVersion, 1) == 1 {
 		w.fewerTasks = true // implies the lifecycle
@@ -105,6 +119,8 @@ type concern struct {
 	// fewerTasks: started at fewerTasksVersion or later (local recording activities, one
 	// delivery activity per batch of mail, search attributes upserted only when they change).
 	fewerTasks bool
+	// courier: started at courierVersion or later (the worker's courier delivers the mail).
+	courier bool
 }
 
 // due is the concern's scheduler: when a clock started at start falls due under its policy.
@@ -291,6 +307,10 @@ func (w *concern) start(ctx workflow.Context) error {
 	if w.in.Continued != nil {
 		w.life = w.in.Continued
 		w.recorded = &safeguard.Concern{Reference: w.in.Reference}
+		if w.courier {
+			w.upsertSearchAttributes(ctx)
+			return nil // the courier sends what the previous run left pending
+		}
 		var keys []string
 		if err := w.record(ctx, a.PendingMail, w.in.Reference, &keys); err != nil {
 			return err
@@ -363,8 +383,12 @@ var deliveryOptions = workflow.ActivityOptions{
 }
 
 // deliver sends each message in the background; the lifecycle does not wait for the relay.
-// A message refused for good is marked failed in the outbox by the activity.
+// A message refused for good is marked failed in the outbox by the activity. From
+// courierVersion it does nothing: the message is in the outbox, and the courier sends it.
 func (w *concern) deliver(ctx workflow.Context, keys []string) {
+	if w.courier {
+		return
+	}
 	if w.fewerTasks {
 		w.deliverBatch(ctx, keys)
 		return

@@ -43,10 +43,52 @@ func (u *updateResult) callbacks() *testsuite.TestUpdateCallback {
 	}
 }
 
-func TestConcernRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
+// From courierVersion the workflow records the raise, whose transaction puts the mail in the
+// outbox, and leaves the sending to the worker's courier: no delivery activity, so the raise
+// is one workflow task.
+func TestConcernRecordsTheRaiseAndLeavesItsMailToTheCourier(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
+	recorded := &safeguard.Concern{Reference: "SG-LEI-2026-00001", Stage: safeguard.StageNotification}
+	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
+	env.OnActivity(a.DeliverMailBatch, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env.OnActivity(a.DeliverMail, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
+	activitiesRun := 0
+	env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) { activitiesRun++ })
+
+	var got updateResult
+	env.RegisterDelayedCallback(func() { env.UpdateWorkflow(UpdateRaised, "raised", got.callbacks()) }, 0)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(Concern, input())
+
+	env.AssertExpectations(t)
+	env.AssertNotCalled(t, "DeliverMailBatch", mock.Anything, mock.Anything)
+	env.AssertNotCalled(t, "DeliverMail", mock.Anything, mock.Anything)
+	if activitiesRun != 0 {
+		t.Errorf("%d activities were scheduled on the server; want none (recording is local, mail is the courier's)", activitiesRun)
+	}
+	if !got.accepted || !got.done || got.err != nil || got.concern == nil || got.concern.Reference != recorded.Reference {
+		t.Errorf("the raised Update answered %+v, want the recorded concern", got)
+	}
+	var canceled *temporal.CanceledError
+	if err := env.GetWorkflowError(); !errors.As(err, &canceled) {
+		t.Errorf("the workflow should stay open until the lifecycle ends; it ended with %v", err)
+	}
+}
+
+// beforeCourier runs the workflow as one started before courierVersion.
+func beforeCourier(env *testsuite.TestWorkflowEnvironment) {
+	env.OnGetVersion(courierVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+}
+
+// Before courierVersion the workflow delivers its own mail.
+func TestConcernBeforeTheCourierRecordsTheRaiseThenDeliversEachMessageOnce(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	beforeCourier(env)
 	recorded := &safeguard.Concern{Reference: "SG-LEI-2026-00001", Stage: safeguard.StageNotification}
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: recorded, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
 	// Both messages go in one activity (fewerTasksVersion), which sends each key once.
@@ -105,6 +147,7 @@ func TestAMessageRefusedForGoodDoesNotStopTheConcern(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
+	beforeCourier(env) // from courierVersion a refused message is the courier's (activities)
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"bad", "good"}}, nil)
 	env.OnActivity(a.DeliverMailBatch, mock.Anything, []string{"bad", "good"}).Return(temporal.NewNonRetryableApplicationError("1 of 2 messages not delivered", "mail_permanent", nil)).Once()
 	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
@@ -133,7 +176,6 @@ func TestARecordingThatOutlastsTheLocalActivityIsRetriedByTheServer(t *testing.T
 		}
 		return &activities.RaiseRecorded{Concern: &safeguard.Concern{Reference: "SG-LEI-2026-00001"}, MailKeys: []string{"k/host_la"}}, nil
 	})
-	env.OnActivity(a.DeliverMailBatch, mock.Anything, []string{"k/host_la"}).Return(nil).Once()
 	env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return([]string(nil), nil).Maybe()
 	var local, scheduled int
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
@@ -169,6 +211,7 @@ func TestAConcernStartedBeforeFewerTasksDeliversEachMessageInItsOwnActivity(t *t
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
+	beforeCourier(env)
 	env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnActivity(a.RecordRaise, mock.Anything, mock.Anything).Return(&activities.RaiseRecorded{Concern: &safeguard.Concern{}, MailKeys: []string{"k/host_la", "k/establishment"}}, nil).Once()
 	env.OnActivity(a.DeliverMail, mock.Anything, "k/host_la").Return(nil).Once()

@@ -99,9 +99,13 @@ type harness struct {
 	recordFails int // RecordRaise fails this many times first (the database is away)
 	steps       []fired
 	changes     []activities.ChangeInput
-	delivered   []string
-	batches     int // DeliverMailBatch activities
-	nextID      int
+	delivered   []string // keys given to the delivery activities
+	handed      []string // keys the recording activities put in the outbox, for the courier
+	batches     int      // DeliverMailBatch activities
+	// courier: the workflow runs at courierVersion, so its mail is the courier's and no
+	// delivery activity may run (beforeCourier turns it off).
+	courier bool
+	nextID  int
 }
 
 // newHarness prepares a concern raised at raisedAt under p (nil: the default policy); the test
@@ -109,7 +113,7 @@ type harness struct {
 func newHarness(t *testing.T, raisedAt time.Time, p *policy.Policy) *harness {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
-	h := &harness{t: t, env: s.NewTestWorkflowEnvironment()}
+	h := &harness{t: t, env: s.NewTestWorkflowEnvironment(), courier: true}
 	h.in = ConcernInput{RaiseInput: activities.RaiseInput{Reference: "SG-LEI-2026-00001", HostLA: "E08000035", RaisedBy: leiLead.ID,
 		RaisedAt: raisedAt, Raise: safeguard.Raise{Establishment: "LEI"}}, Policy: p}
 	h.env.SetStartTime(raisedAt)
@@ -123,23 +127,28 @@ func newHarness(t *testing.T, raisedAt time.Time, p *policy.Policy) *harness {
 				return nil, errors.New("database unavailable")
 			}
 			h.raises = append(h.raises, in)
+			keys := []string{in.Reference + "/raised/host_la"}
+			h.handed = append(h.handed, keys...)
 			return &activities.RaiseRecorded{Concern: &safeguard.Concern{Reference: in.Reference, Stage: safeguard.StageNotification},
-				MailKeys: []string{in.Reference + "/raised/host_la"}}, nil
+				MailKeys: keys}, nil
 		}).Maybe()
 	h.env.OnActivity(a.ApplyChange, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ChangeInput) (*activities.ChangeApplied, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.changes = append(h.changes, in)
+			keys := []string{in.Reference + "/" + in.EventKey + "/mail"}
+			h.handed = append(h.handed, keys...)
 			return &activities.ChangeApplied{Concern: &safeguard.Concern{Reference: in.Reference, Stage: in.Change.Stage,
 				Establishment: in.Change.Establishment, HostLA: in.Change.HostLA},
-				MailKeys: []string{in.Reference + "/" + in.EventKey + "/mail"}}, nil
+				MailKeys: keys}, nil
 		}).Maybe()
 	h.env.OnActivity(a.FireStep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StepInput) ([]string, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.steps = append(h.steps, fired{in: in, now: h.env.Now()})
+			h.handed = append(h.handed, stepKey(in))
 			return []string{stepKey(in)}, nil
 		}).Maybe()
 	h.env.OnActivity(a.DeliverMail, mock.Anything, mock.Anything).Return(
@@ -262,11 +271,31 @@ func (h *harness) changesOf(action safeguard.Action) []activities.ChangeInput {
 	return out
 }
 
-func (h *harness) deliveries(key string) int {
+// beforeCourier runs the workflow as one started before courierVersion, which delivers its
+// own mail through activities.
+func (h *harness) beforeCourier() {
+	h.env.OnGetVersion(courierVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.courier = false
+}
+
+// mail is the mail the workflow saw to: at courierVersion, what its recording activities put in
+// the outbox (and no delivery activity may have run); before it, what it delivered.
+func (h *harness) mail() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.courier {
+		return slices.Clone(h.delivered)
+	}
+	if len(h.delivered) > 0 || h.batches > 0 {
+		h.t.Errorf("a workflow at courierVersion delivered %v itself; its mail is the courier's", h.delivered)
+	}
+	return slices.Clone(h.handed)
+}
+
+// deliveries is how many times the workflow saw to key's mail (see mail).
+func (h *harness) deliveries(key string) int {
 	n := 0
-	for _, k := range h.delivered {
+	for _, k := range h.mail() {
 		if k == key {
 			n++
 		}
@@ -883,6 +912,7 @@ func TestSearchAttributesFollowTheStageAndTheNextDeadline(t *testing.T) {
 
 func TestSearchAttributesAreUpdatedAfterEachRungBeforeFewerTasks(t *testing.T) {
 	h := newHarness(t, wed, secondsPolicy(t))
+	h.beforeCourier()
 	h.env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.in.SearchAttributes = true
 	var stages []string
@@ -997,21 +1027,39 @@ func TestContinueAsNewCarriesTheLadderOverWithoutRepeatingARung(t *testing.T) {
 	second := newHarness(t, wed.Add(20*time.Second), p)
 	second.in = next
 	second.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Maybe()
-	second.env.OnActivity(a.PendingMail, mock.Anything, next.Reference).Return([]string{"k/left-1", "k/left-2"}, nil).Once()
+	// What the first run left pending is the courier's: the continued run does not ask.
+	second.env.OnActivity(a.PendingMail, mock.Anything, mock.Anything).Return([]string{"k/left-1"}, nil).Maybe()
 	raised := second.send(time.Second, UpdateRaised, safeguard.Command{})
 	second.runIdle(2 * time.Minute)
-	second.env.AssertExpectations(t)
+	second.env.AssertNotCalled(t, "PendingMail", mock.Anything, mock.Anything)
 	if len(second.raises) != 0 {
 		t.Errorf("the continued run recorded the raise again: %+v", second.raises)
 	}
-	if second.deliveries("k/left-1") != 1 || second.deliveries("k/left-2") != 1 {
-		t.Errorf("delivered %v, want each pending message once", second.delivered)
+	if got, want := second.mail(), []string{stepKey(second.steps[0].in), stepKey(second.steps[1].in)}; !slices.Equal(got, want) {
+		t.Errorf("the continued run put %v in the outbox, want its two rungs' mail %v", got, want)
 	}
 	if !raised.done || raised.err != nil || raised.concern == nil || raised.concern.Reference != next.Reference {
 		t.Errorf("the raised Update answered %+v on the continued run", raised.updateResult)
 	}
 	if got, want := second.stepTrace(), []string{"triage_decision-2[2]@30s", "triage_decision-2[3]@40s"}; !slices.Equal(got, want) {
 		t.Errorf("the continued run fired %v, want %v", got, want)
+	}
+}
+
+// A run continued before courierVersion delivers what the previous run left pending.
+func TestAContinuedRunBeforeTheCourierDeliversWhatThePreviousRunLeftPending(t *testing.T) {
+	p := secondsPolicy(t)
+	h := newHarness(t, wed, p)
+	h.beforeCourier()
+	h.in.Continued = safeguard.NewLifecycle(h.in.Reference, "LEI", "E08000035", leiLead.ID, wed, func(name string, start time.Time) time.Time {
+		c, _ := p.Clock(name)
+		return c.DueAt(cal, start)
+	})
+	h.env.OnActivity(a.PendingMail, mock.Anything, h.in.Reference).Return([]string{"k/left-1", "k/left-2"}, nil).Once()
+	h.runIdle(2 * time.Minute)
+	h.env.AssertExpectations(t)
+	if h.deliveries("k/left-1") != 1 || h.deliveries("k/left-2") != 1 {
+		t.Errorf("delivered %v, want each pending message once", h.mail())
 	}
 }
 
@@ -1027,7 +1075,6 @@ func TestAContinuedRunFiresARungThatFellDueDuringTheHandover(t *testing.T) {
 	life.Clocks[1].State = safeguard.ClockBreached
 	h.in.Continued = life
 	h.env.SetStartTime(wed.Add(25 * time.Second)) // la_acknowledgement's overdue rung (20s) has passed
-	h.env.OnActivity(a.PendingMail, mock.Anything, h.in.Reference).Return([]string{}, nil).Once()
 	h.runIdle(2 * time.Minute)
 	h.env.AssertExpectations(t)
 	want := []string{"la_acknowledgement-1[1]@20s", "la_acknowledgement-1[2]@30s", "triage_decision-2[2]@30s",
@@ -1038,8 +1085,8 @@ func TestAContinuedRunFiresARungThatFellDueDuringTheHandover(t *testing.T) {
 	if f := h.stepsOf(safeguard.ClockLAAcknowledgement); len(f) == 0 || !f[0].now.Equal(wed.Add(25*time.Second)) {
 		t.Errorf("the missed rung fired %v, want at once (25s)", f)
 	}
-	if len(h.raises) != 0 || len(h.delivered) != len(want) {
-		t.Errorf("raises %d, delivered %v", len(h.raises), h.delivered)
+	if len(h.raises) != 0 || len(h.mail()) != len(want) {
+		t.Errorf("raises %d, mail %v", len(h.raises), h.mail())
 	}
 }
 
@@ -1047,6 +1094,7 @@ func TestAContinuedRunFiresARungThatFellDueDuringTheHandover(t *testing.T) {
 // deliver, wait; no ladder and no actions.
 func TestAConcernStartedBeforeTheLifecycleKeepsTheFirstVersionsPath(t *testing.T) {
 	h := newHarness(t, wed, nil)
+	h.beforeCourier()
 	h.env.OnGetVersion(fewerTasksVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion(lifecycleVersion, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	ack := h.act(time.Hour, leedsLA, safeguard.ActionAcknowledge, safeguard.Input{}, nil)
@@ -1059,7 +1107,7 @@ func TestAConcernStartedBeforeTheLifecycleKeepsTheFirstVersionsPath(t *testing.T
 		t.Errorf("a first-version concern fired %v and applied %d changes", h.stepTrace(), len(h.changes))
 	}
 	if h.deliveries(h.in.Reference+"/raised/host_la") != 1 {
-		t.Errorf("delivered %v", h.delivered)
+		t.Errorf("delivered %v", h.mail())
 	}
 }
 

@@ -28,7 +28,7 @@ var (
 // which the replayer cannot open, so this reads a concern's history from a running embedded
 // instance through the instance's own key and writes it with its payloads opened, for
 // TestReplayRecordedHistories. The concern must be test data (testdata/raise.json): the file
-// holds it in clear. How raised-v1 and raised-v2 were made (docs/performance.md has the rest):
+// holds it in clear. How raised-v1 to raised-v3 were made (docs/performance.md has the rest):
 //
 //	D=$(mktemp -d); SAFEGUARD_DATA_DIR=$D SAFEGUARD_ADDR=127.0.0.1:18471 safeguard serve &
 //	SAFEGUARD_DATA_DIR=$D safeguard demo > $D/tokens

@@ -18,9 +18,11 @@ import (
 // and the fault-injection issue ask: nothing is lost, nothing is sent twice, nothing is half
 // written, and the service recovers by itself.
 
-// TestKilledInTheMiddleOfSendingMailSendsItOnce kills the process (SIGKILL) while a mail
-// activity is in the middle of delivering: the relay has the whole message but has not yet
-// answered. The relay never accepted it, so after a restart it must arrive exactly once.
+// TestKilledInTheMiddleOfSendingMailSendsItOnce kills the process (SIGKILL) while its courier
+// (activities.Courier; before the workflow version "courier", a mail activity) is in the middle
+// of delivering: the relay has the whole message but has not yet answered. The relay never
+// accepted it, so after a restart, once the lost sender's claim has lapsed (30 s), it must
+// arrive exactly once.
 func TestKilledInTheMiddleOfSendingMailSendsItOnce(t *testing.T) {
 	relay := mailtest.Start(t)
 	held := relay.Hold()
@@ -41,7 +43,7 @@ func TestKilledInTheMiddleOfSendingMailSendsItOnce(t *testing.T) {
 	res.Body.Close()
 
 	select {
-	case <-held: // a DeliverMail activity is now waiting for the relay's answer
+	case <-held: // the courier is now waiting for the relay's answer
 	case <-time.After(60 * time.Second):
 		t.Fatal("no delivery reached the relay")
 	}

@@ -71,6 +71,11 @@ type service struct {
 	http     *http.Server
 	addr     string // the address HTTP listens on, known once it listens
 
+	// stopCourier ends the worker's courier, which lets its sends in flight finish and closes
+	// courierDone.
+	stopCourier context.CancelFunc
+	courierDone chan struct{}
+
 	// stopCheckpoints ends the audit checkpoint writer, which writes a last checkpoint and
 	// closes checkpointsDone.
 	stopCheckpoints context.CancelFunc
@@ -175,6 +180,16 @@ func start(ctx context.Context, cfg *config.Config, m mode, logOut io.Writer) (s
 			acts.Mailer = sender
 			checks = append(checks, sghttp.Check{Name: "smtp", Optional: true, Run: sender.Ping})
 		}
+		// The courier delivers the outbox from this process: whatever is pending, from any
+		// workflow, now and after a restart (activities.Courier).
+		acts.Courier = &activities.Courier{DB: svc.db, Mailer: acts.Mailer, Logger: logger}
+		var courierCtx context.Context
+		courierCtx, svc.stopCourier = context.WithCancel(context.Background())
+		svc.courierDone = make(chan struct{})
+		go func() {
+			defer close(svc.courierDone)
+			acts.Courier.Run(courierCtx)
+		}()
 		svc.worker = worker.New(svc.client, workflows.TaskQueue, worker.Options{
 			Interceptors: []interceptor.WorkerInterceptor{met.WorkerInterceptor()},
 		})
@@ -263,6 +278,10 @@ func (s *service) stop() error {
 	}
 	if s.worker != nil {
 		s.worker.Stop()
+	}
+	if s.stopCourier != nil {
+		s.stopCourier()
+		<-s.courierDone
 	}
 	if s.client != nil {
 		s.client.Close()
