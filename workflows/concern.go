@@ -1,6 +1,7 @@
 // Package workflows holds the durable processes of the service. One Concern workflow carries one
 // safeguarding concern, with the concern's reference as its workflow ID. Workflows decide what
-// happens and when; activities do the writing and the sending.
+// happens and when; activities do the writing, and the worker's courier (activities.Courier)
+// sends the mail the writing put in the outbox.
 package workflows
 
 import (

@@ -23,7 +23,8 @@ Usage:
                          TEMPORAL_ADDRESS is set, an embedded Temporal server; migrates the
                          database and loads the reference list of prisons on first start
   safeguard api          run only the HTTP API (needs TEMPORAL_ADDRESS)
-  safeguard worker       run only the Temporal worker (needs TEMPORAL_ADDRESS)
+  safeguard worker       run only the Temporal worker and the courier that sends the outbox
+                         (needs TEMPORAL_ADDRESS)
   safeguard migrate      bring the database schema up to date and load reference data
   safeguard org add --kind K --code C --name N [--inbox EMAIL] [--host-la CODE]
   safeguard org import FILE.csv
