@@ -162,8 +162,19 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	})
 	// Stop while a raise is between its reference and its recording (its key row is written,
 	// its concern not yet), so that the outage interrupts a recording, not only requests that
-	// had written nothing.
+	// had written nothing. A raise's recording takes a few milliseconds, less than stopping
+	// PostgreSQL does, so the recordings are held first: a transaction of the test's takes the
+	// concerns table's EXCLUSIVE lock (reads go on; the recordings' inserts wait for it), and the
+	// outage ends that transaction with the rest.
 	db := svc.db()
+	hold, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.Exec(`LOCK TABLE concerns IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, 30*time.Second, "a raise between its reference and its recording", func() bool {
 		var n int
 		db.Get(&n, `SELECT COUNT(*) FROM idempotency_keys k WHERE NOT EXISTS (SELECT 1 FROM concerns c WHERE c.reference = k.reference)`)
