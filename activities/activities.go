@@ -101,12 +101,13 @@ func (a *Activities) RecordRaise(ctx context.Context, in RaiseInput) (*RaiseReco
 }
 
 // DeliverMail sends the outbox message stored under key, once, through the Courier's Deliver
-// (workflows from courierVersion leave their mail to the courier and do not call it). A message
+// (workflows from courierVersion leave their mail to the courier; workflows started before it,
+// and the weekly digest, call this). A message
 // already sent, held or failed is left alone, so a retry after a crash does not send it again.
 // A temporary failure, or another sender holding the message, is returned for Temporal to
 // retry; a message refused for good is marked failed and the error is not retried.
 func (a *Activities) DeliverMail(ctx context.Context, key string) error {
-	_, err := a.courier().Deliver(ctx, key)
+	err := a.courier().Deliver(ctx, key)
 	switch {
 	case err == nil:
 		return nil

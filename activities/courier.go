@@ -98,7 +98,7 @@ func (c *Courier) Run(ctx context.Context) {
 			for m := range work {
 				// A send in flight finishes even when ctx ends: it is bounded by sendTimeout,
 				// and cutting it short would only leave a claim to lapse.
-				if _, err := c.deliver(context.WithoutCancel(ctx), m); err != nil && !errors.Is(err, errClaimed) && !errors.Is(err, mail.ErrPermanent) {
+				if err := c.deliver(context.WithoutCancel(ctx), m); err != nil && !errors.Is(err, errClaimed) && !errors.Is(err, mail.ErrPermanent) {
 					c.Logger.Warn("mail not delivered for now", "reference", m.Reference, "key", m.Key, "error", err)
 				}
 			}
@@ -138,42 +138,43 @@ func (c *Courier) Run(ctx context.Context) {
 var errClaimed = errors.New("the message is being sent by another sender")
 
 // Deliver sends the outbox message stored under key if it is still pending and no other sender
-// holds it. settled reports that the message is sent, held or failed for good (err then wraps
-// mail.ErrPermanent); otherwise err is a temporary failure, after which the message waits out
-// its backoff, or errClaimed.
-func (c *Courier) Deliver(ctx context.Context, key string) (settled bool, err error) {
+// holds it. nil means the message is settled: sent, held, or already settled by an earlier
+// attempt. An error wrapping mail.ErrPermanent means the relay refused it for good (it is marked
+// failed); errClaimed that another sender holds it; any other error is a temporary failure,
+// after which the message waits out its backoff.
+func (c *Courier) Deliver(ctx context.Context, key string) error {
 	c.init()
 	m, err := c.DB.OutboxMessage(ctx, key)
 	if err != nil {
-		return false, err
+		return err
 	}
 	return c.deliver(ctx, m)
 }
 
-func (c *Courier) deliver(ctx context.Context, m *sgsql.OutboxMessage) (settled bool, err error) {
+func (c *Courier) deliver(ctx context.Context, m *sgsql.OutboxMessage) error {
 	if m.Status != sgsql.OutboxPending {
-		return true, nil
+		return nil
 	}
 	switch {
 	case c.Mailer == nil:
-		return settle(c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxHeld, "no SMTP relay is configured (SMTP_URL is unset): shown at /dev/mail"))
+		return c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxHeld, "no SMTP relay is configured (SMTP_URL is unset): shown at /dev/mail")
 	case m.Recipient == "":
 		c.Logger.Warn("mail held: organisation has no safeguarding inbox", "reference", m.Reference, "key", m.Key)
-		return settle(c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxHeld, "the organisation has no safeguarding inbox: set one with 'safeguard org add'"))
+		return c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxHeld, "the organisation has no safeguarding inbox: set one with 'safeguard org add'")
 	}
 	claimed, err := c.DB.ClaimForSending(ctx, m.Key, c.Lease)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if !claimed {
 		now, err := c.DB.OutboxMessage(ctx, m.Key)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if now.Status != sgsql.OutboxPending {
-			return true, nil // settled by another sender since it was read
+			return nil // settled by another sender since it was read
 		}
-		return false, errClaimed
+		return errClaimed
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	err = c.Mailer.Send(sctx, messageID(m.Key), mail.Message{To: m.Recipient, Subject: m.Subject, Body: m.Body})
@@ -181,21 +182,18 @@ func (c *Courier) deliver(ctx context.Context, m *sgsql.OutboxMessage) (settled 
 	switch {
 	case errors.Is(err, mail.ErrPermanent):
 		if serr := c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxFailed, err.Error()); serr != nil {
-			return false, serr
+			return serr
 		}
 		c.Logger.Error("mail refused for good", "reference", m.Reference, "key", m.Key, "error", err)
-		return true, err
+		return err
 	case err != nil:
 		if serr := c.DB.RetryLater(ctx, m.Key, err.Error(), backoff(m.Attempts+1)); serr != nil {
-			return false, serr
+			return serr
 		}
-		return false, err
+		return err
 	}
-	return settle(c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxSent, ""))
+	return c.DB.SetOutboxStatus(ctx, m.Key, sgsql.OutboxSent, "")
 }
-
-// settle is a message settled by recording its status, unless recording it failed.
-func settle(err error) (bool, error) { return err == nil, err }
 
 // backoff is how long a message waits after its n-th failed attempt.
 func backoff(n int) time.Duration {

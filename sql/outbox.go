@@ -101,8 +101,8 @@ func (db *DB) DueMail(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	return msgs, err
 }
 
-// SetOutboxStatus records what became of a message: sent (with the time), held, failed or still
-// pending after a temporary failure (with the error). Any claim on it is released.
+// SetOutboxStatus records what became of a message: sent (with the time), held or failed (with
+// the error). Any claim on it is released. A temporary failure is RetryLater's.
 func (db *DB) SetOutboxStatus(ctx context.Context, key, status, lastError string) error {
 	var sentAt *time.Time
 	if status == OutboxSent {
